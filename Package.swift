@@ -1,0 +1,144 @@
+// swift-tools-version:6.1
+// akua-driftd: a systemd-native daemon that watches Akua machines for configuration drift.
+import PackageDescription
+
+/// Strict settings for our own targets (Swift 6 language mode is the default for tools 6.x).
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "akua-driftd",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "akua-driftd", targets: ["akua-driftd"]),
+        .executable(name: "akua-sim", targets: ["akua-sim"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.0"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.25.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.10.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
+    ],
+    targets: [
+        // libsystemd (sd-daemon, sd-journal) through a [system] module map; Linux only.
+        .systemLibrary(
+            name: "CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
+        // Pure core: durations, schedule math, idempotency keys, transitions, retry policies. No I/O.
+        .target(
+            name: "DriftCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HeapModule", package: "swift-collections"),
+            ],
+            swiftSettings: strict
+        ),
+        // The TOML config file: parsing, validation, FILE:LINE: key: diagnostics.
+        .target(
+            name: "DriftConfig",
+            dependencies: ["DriftCore", "TOMLKit"],
+            swiftSettings: strict
+        ),
+        // Client of Akua's machines and drift report API.
+        .target(
+            name: "AkuaAPI",
+            dependencies: [
+                "DriftCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // The local Akua API simulator (used by akua-sim, the demo and the tests).
+        .target(
+            name: "AkuaSimulator",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // SQLite state: machines, transition log, webhook outbox.
+        .target(
+            name: "DriftStore",
+            dependencies: ["DriftCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        // journald log handler and sd_notify.
+        .target(
+            name: "DriftSystemd",
+            dependencies: [
+                .target(name: "CSystemd", condition: .when(platforms: [.linux])),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // Standard Webhooks signing and durable delivery.
+        .target(
+            name: "DriftWebhooks",
+            dependencies: [
+                "DriftCore", "DriftStore", "AkuaAPI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // The engine: Dispatch timers, checks, persistence, transitions, reload, systemd integration.
+        .target(
+            name: "DriftDaemon",
+            dependencies: [
+                "DriftCore", "DriftConfig", "AkuaAPI", "DriftStore", "DriftSystemd", "DriftWebhooks",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "akua-driftd",
+            dependencies: [
+                "DriftDaemon", "AkuaSimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "akua-sim",
+            dependencies: [
+                "AkuaSimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "DriftCoreTests", dependencies: ["DriftCore"]),
+        .testTarget(name: "DriftConfigTests", dependencies: ["DriftConfig"]),
+        .testTarget(name: "AkuaSimulatorTests", dependencies: [
+            "AkuaSimulator", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
+        .testTarget(name: "AkuaAPITests", dependencies: ["AkuaAPI", "AkuaSimulator"]),
+        .testTarget(name: "DriftStoreTests", dependencies: ["DriftStore"]),
+        .testTarget(name: "DriftDaemonTests", dependencies: [
+            "DriftDaemon", "AkuaSimulator", "DriftSystemd",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
+    ]
+)

@@ -1,0 +1,7 @@
+// libsystemd's sd-daemon (readiness, status, watchdog) and sd-journal (structured logging).
+// Swift cannot call the variadic sd_journal_send, so the daemon uses sd_journal_sendv.
+#ifndef AKUA_DRIFTD_CSYSTEMD_SHIM_H
+#define AKUA_DRIFTD_CSYSTEMD_SHIM_H
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-journal.h>
+#endif

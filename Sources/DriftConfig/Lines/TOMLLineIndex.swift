@@ -1,0 +1,461 @@
+/// Maps paths in a TOML document (`machine[3].id`, `api.timeout`) to the 1-based line defining them.
+///
+/// TOMLKit reports lines only for syntax errors, so this scans the source once, following `[table]`
+/// headers, `[[array-of-tables]]` occurrences, dotted and quoted keys, inline tables and arrays, and
+/// skipping strings (multi-line ones too) and comments. It never fails: where it does not understand
+/// the input it skips to the next line. It also notes what TOMLKit cannot take safely: nesting deeper
+/// than `maxDepth`, and strings or keys containing U+0000 (TOMLKit would silently cut them short).
+struct TOMLLineIndex: Sendable {
+    /// A line and the path being defined there.
+    struct Location: Sendable, Equatable {
+        var line: Int
+        var path: TOMLPath
+    }
+
+    /// Deepest nesting (key parts plus array and inline-table levels) accepted before the scan stops.
+    static let maxDepth = 64
+
+    private let lines: [TOMLPath: Int]
+    /// Where nesting first went deeper than `maxDepth`; the scan stopped there.
+    let tooDeep: Location?
+    /// Every string or key that contains an escaped U+0000.
+    let nulCharacters: [Location]
+
+    init(bytes: [UInt8]) {
+        var scanner = Scanner(bytes: bytes)
+        scanner.run()
+        lines = scanner.lines
+        tooDeep = scanner.tooDeep
+        nulCharacters = scanner.nulCharacters
+    }
+
+    init(text: String) {
+        self.init(bytes: Array(text.utf8))
+    }
+
+    /// The line where `path` is defined (first occurrence), if the scan saw it.
+    func line(of path: TOMLPath) -> Int? {
+        lines[path]
+    }
+
+    /// The line of `path` or, failing that, of its nearest enclosing table or array; 0 if none is known.
+    func nearestLine(of path: TOMLPath) -> Int {
+        var length = path.count
+        while length > 0 {
+            if let line = lines[Array(path.prefix(length))] { return line }
+            length -= 1
+        }
+        return 0
+    }
+}
+
+/// The single-pass scanner behind `TOMLLineIndex`. Every step consumes input or gives up, so it terminates.
+private struct Scanner {
+    let bytes: [UInt8]
+    var pos = 0
+    var line = 1
+    var lines: [TOMLPath: Int] = [:]
+    var arrayCounts: [TOMLPath: Int] = [:]
+    var table: TOMLPath = []
+    var tooDeep: TOMLLineIndex.Location?
+    var nulCharacters: [TOMLLineIndex.Location] = []
+
+    init(bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    private static let newline: UInt8 = 0x0A
+    private static let carriageReturn: UInt8 = 0x0D
+    private static let space: UInt8 = 0x20
+    private static let tab: UInt8 = 0x09
+    private static let hash: UInt8 = 0x23
+    private static let quote: UInt8 = 0x22
+    private static let apostrophe: UInt8 = 0x27
+    private static let backslash: UInt8 = 0x5C
+    private static let openBracket: UInt8 = 0x5B
+    private static let closeBracket: UInt8 = 0x5D
+    private static let openBrace: UInt8 = 0x7B
+    private static let closeBrace: UInt8 = 0x7D
+    private static let comma: UInt8 = 0x2C
+    private static let dot: UInt8 = 0x2E
+    private static let equals: UInt8 = 0x3D
+
+    func peek(_ offset: Int = 0) -> UInt8? {
+        let index = pos + offset
+        return index < bytes.count ? bytes[index] : nil
+    }
+
+    mutating func run() {
+        if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { pos = 3 }
+        while pos < bytes.count, tooDeep == nil {
+            let start = pos
+            skipSpaces()
+            guard let byte = peek() else { break }
+            switch byte {
+            case Self.newline:
+                pos += 1
+                line += 1
+            case Self.carriageReturn:
+                pos += 1
+            case Self.hash:
+                skipComment()
+            case Self.openBracket:
+                parseHeader()
+                finishLine()
+            default:
+                parseKeyValue(base: table, depth: 0)
+                finishLine()
+            }
+            if pos == start { pos += 1 }
+        }
+    }
+
+    // MARK: Structure
+
+    mutating func parseHeader() {
+        let headerLine = line
+        let isArray = peek(1) == Self.openBracket
+        pos += isArray ? 2 : 1
+        guard let parts = parseKey(base: []) else { return }
+        skipSpaces()
+        guard peek() == Self.closeBracket else { return }
+        pos += 1
+        if isArray {
+            guard peek() == Self.closeBracket else { return }
+            pos += 1
+        }
+        var resolved: TOMLPath = []
+        for (offset, part) in parts.enumerated() {
+            resolved.append(.key(part))
+            if isArray, offset == parts.count - 1 {
+                let count = arrayCounts[resolved, default: 0]
+                arrayCounts[resolved] = count + 1
+                note(resolved, headerLine)
+                resolved.append(.index(count))
+            } else if let count = arrayCounts[resolved] {
+                resolved.append(.index(count - 1))
+            }
+            note(resolved, headerLine)
+        }
+        if resolved.count > TOMLLineIndex.maxDepth {
+            markTooDeep(resolved)
+            return
+        }
+        table = resolved
+    }
+
+    mutating func parseKeyValue(base: TOMLPath, depth: Int) {
+        let startLine = line
+        guard let parts = parseKey(base: base) else { return }
+        skipSpaces()
+        guard peek() == Self.equals else { return }
+        pos += 1
+        var path = base
+        for part in parts {
+            path.append(.key(part))
+            note(path, startLine)
+        }
+        if path.count > TOMLLineIndex.maxDepth {
+            markTooDeep(path)
+            return
+        }
+        parseValue(path: path, depth: depth)
+    }
+
+    /// A possibly dotted key; nil if there is none here.
+    mutating func parseKey(base: TOMLPath) -> [String]? {
+        var parts: [String] = []
+        while true {
+            skipSpaces()
+            guard let byte = peek() else { return nil }
+            if Self.isBare(byte) {
+                let start = pos
+                while let next = peek(), Self.isBare(next) { pos += 1 }
+                parts.append(String(decoding: bytes[start..<pos], as: UTF8.self))
+            } else if byte == Self.quote {
+                let keyPath = base + parts.map { .key($0) }
+                guard let key = scanBasicString(path: keyPath, collect: true) else { return nil }
+                parts.append(key)
+            } else if byte == Self.apostrophe {
+                guard let key = scanLiteralString(collect: true) else { return nil }
+                parts.append(key)
+            } else {
+                return nil
+            }
+            if base.count + parts.count > TOMLLineIndex.maxDepth {
+                markTooDeep(base + parts.map { .key($0) })
+                return nil
+            }
+            skipSpaces()
+            guard peek() == Self.dot else { return parts }
+            pos += 1
+        }
+    }
+
+    mutating func parseValue(path: TOMLPath, depth: Int) {
+        if depth > TOMLLineIndex.maxDepth {
+            markTooDeep(path)
+            return
+        }
+        skipSpaces()
+        guard let byte = peek() else { return }
+        switch byte {
+        case Self.quote:
+            if peek(1) == Self.quote, peek(2) == Self.quote {
+                scanMultilineBasicString(path: path)
+            } else {
+                _ = scanBasicString(path: path, collect: false)
+            }
+        case Self.apostrophe:
+            if peek(1) == Self.apostrophe, peek(2) == Self.apostrophe {
+                scanMultilineLiteralString()
+            } else {
+                _ = scanLiteralString(collect: false)
+            }
+        case Self.openBracket:
+            parseArray(path: path, depth: depth)
+        case Self.openBrace:
+            parseInlineTable(path: path, depth: depth)
+        default:
+            scanScalar()
+        }
+    }
+
+    mutating func parseArray(path: TOMLPath, depth: Int) {
+        pos += 1
+        var index = 0
+        while tooDeep == nil {
+            skipBlank()
+            guard let byte = peek() else { return }
+            if byte == Self.closeBracket {
+                pos += 1
+                return
+            }
+            let elementPath = path.appending(index: index)
+            note(elementPath, line)
+            let before = pos
+            parseValue(path: elementPath, depth: depth + 1)
+            if pos == before { return }
+            skipBlank()
+            if peek() == Self.comma {
+                pos += 1
+                index += 1
+            } else {
+                if peek() == Self.closeBracket { pos += 1 }
+                return
+            }
+        }
+    }
+
+    mutating func parseInlineTable(path: TOMLPath, depth: Int) {
+        pos += 1
+        while tooDeep == nil {
+            skipBlank()
+            guard let byte = peek() else { return }
+            if byte == Self.closeBrace {
+                pos += 1
+                return
+            }
+            let before = pos
+            parseKeyValue(base: path, depth: depth + 1)
+            if pos == before { return }
+            skipBlank()
+            if peek() == Self.comma {
+                pos += 1
+            } else {
+                if peek() == Self.closeBrace { pos += 1 }
+                return
+            }
+        }
+    }
+
+    // MARK: Lexing
+
+    /// A number, boolean, date or time: up to whitespace or a delimiter ("1979-05-27 07:32:00" included).
+    mutating func scanScalar() {
+        let start = pos
+        while let byte = peek(), !Self.endsScalar(byte) { pos += 1 }
+        if pos - start == 10, bytes[start + 4] == 0x2D, bytes[start + 7] == 0x2D,
+            peek() == Self.space, let next = peek(1), next >= 0x30, next <= 0x39
+        {
+            pos += 1
+            while let byte = peek(), !Self.endsScalar(byte) { pos += 1 }
+        }
+    }
+
+    /// A `"basic"` string; its decoded text if `collect`, nil if it is not closed on this line.
+    mutating func scanBasicString(path: TOMLPath, collect: Bool) -> String? {
+        pos += 1
+        var text: [UInt8] = []
+        while let byte = peek() {
+            switch byte {
+            case Self.quote:
+                pos += 1
+                return collect ? String(decoding: text, as: UTF8.self) : ""
+            case Self.newline:
+                return nil
+            case Self.backslash:
+                let decoded = scanEscape(path: path)
+                if collect { text += decoded }
+            default:
+                if collect { text.append(byte) }
+                pos += 1
+            }
+        }
+        return nil
+    }
+
+    mutating func scanMultilineBasicString(path: TOMLPath) {
+        pos += 3
+        while let byte = peek() {
+            switch byte {
+            case Self.newline:
+                line += 1
+                pos += 1
+            case Self.backslash:
+                if peek(1) == Self.newline {
+                    line += 1
+                    pos += 2
+                } else {
+                    _ = scanEscape(path: path)
+                }
+            case Self.quote:
+                var run = 0
+                while peek() == Self.quote {
+                    pos += 1
+                    run += 1
+                }
+                if run >= 3 { return }
+            default:
+                pos += 1
+            }
+        }
+    }
+
+    /// A `'literal'` string; its text if `collect`, nil if it is not closed on this line.
+    mutating func scanLiteralString(collect: Bool) -> String? {
+        pos += 1
+        let start = pos
+        while let byte = peek() {
+            if byte == Self.apostrophe {
+                pos += 1
+                return collect ? String(decoding: bytes[start..<(pos - 1)], as: UTF8.self) : ""
+            }
+            if byte == Self.newline { return nil }
+            pos += 1
+        }
+        return nil
+    }
+
+    mutating func scanMultilineLiteralString() {
+        pos += 3
+        while let byte = peek() {
+            if byte == Self.newline {
+                line += 1
+                pos += 1
+            } else if byte == Self.apostrophe {
+                var run = 0
+                while peek() == Self.apostrophe {
+                    pos += 1
+                    run += 1
+                }
+                if run >= 3 { return }
+            } else {
+                pos += 1
+            }
+        }
+    }
+
+    /// Consumes a backslash escape (not a line-ending one) and returns its UTF-8; notes escaped U+0000.
+    mutating func scanEscape(path: TOMLPath) -> [UInt8] {
+        guard let kind = peek(1), kind != Self.newline else {
+            pos += 1
+            return []
+        }
+        pos += 2
+        switch kind {
+        case 0x62: return [0x08]  // \b
+        case 0x74: return [0x09]  // \t
+        case 0x6E: return [0x0A]  // \n
+        case 0x66: return [0x0C]  // \f
+        case 0x72: return [0x0D]  // \r
+        case 0x65: return [0x1B]  // \e
+        case 0x75, 0x55, 0x78:  // \uXXXX, \UXXXXXXXX, \xHH
+            let width = kind == 0x75 ? 4 : kind == 0x55 ? 8 : 2
+            var value: UInt32 = 0
+            var digits = 0
+            while digits < width, let byte = peek(), let digit = Self.hexValue(byte) {
+                value = value &* 16 &+ digit
+                pos += 1
+                digits += 1
+            }
+            if digits == width, value == 0 {
+                nulCharacters.append(.init(line: line, path: path))
+            }
+            guard digits == width, let scalar = Unicode.Scalar(value) else { return [0xEF, 0xBF, 0xBD] }
+            return Array(String(Character(scalar)).utf8)
+        default:
+            return [kind]
+        }
+    }
+
+    mutating func skipSpaces() {
+        while let byte = peek(), byte == Self.space || byte == Self.tab { pos += 1 }
+    }
+
+    mutating func skipComment() {
+        while let byte = peek(), byte != Self.newline { pos += 1 }
+    }
+
+    /// Whitespace, newlines and comments, as allowed between array elements.
+    mutating func skipBlank() {
+        while let byte = peek() {
+            switch byte {
+            case Self.space, Self.tab, Self.carriageReturn:
+                pos += 1
+            case Self.newline:
+                line += 1
+                pos += 1
+            case Self.hash:
+                skipComment()
+            default:
+                return
+            }
+        }
+    }
+
+    /// After a header or key/value: an optional comment, then anything else up to the newline is skipped.
+    mutating func finishLine() {
+        skipSpaces()
+        skipComment()
+    }
+
+    mutating func note(_ path: TOMLPath, _ line: Int) {
+        if lines[path] == nil { lines[path] = line }
+    }
+
+    mutating func markTooDeep(_ path: TOMLPath) {
+        if tooDeep == nil { tooDeep = .init(line: line, path: Array(path.prefix(8))) }
+    }
+
+    static func isBare(_ byte: UInt8) -> Bool {
+        (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+            || byte == 0x5F || byte == 0x2D
+    }
+
+    static func endsScalar(_ byte: UInt8) -> Bool {
+        switch byte {
+        case space, tab, newline, carriageReturn, comma, closeBracket, closeBrace, hash: true
+        default: false
+        }
+    }
+
+    static func hexValue(_ byte: UInt8) -> UInt32? {
+        switch byte {
+        case 0x30...0x39: UInt32(byte - 0x30)
+        case 0x41...0x46: UInt32(byte - 0x41 + 10)
+        case 0x61...0x66: UInt32(byte - 0x61 + 10)
+        default: nil
+        }
+    }
+}

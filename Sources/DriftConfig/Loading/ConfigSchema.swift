@@ -1,0 +1,28 @@
+/// The keys each table of the config file accepts, in documentation order.
+enum ConfigSchema {
+    static let topLevel = ["api", "schedule", "state", "webhook", "machine"]
+    static let api = ["base_url", "token_file", "context", "timeout", "max_in_flight", "allow_insecure_http"]
+    static let schedule = ["interval", "refresh_before_expiry", "catch_up_window", "trigger"]
+    static let state = ["path"]
+    static let webhook = ["url", "secret_file", "events", "timeout", "name", "allow_insecure_http"]
+    static let machine = ["id", "name", "interval"]
+
+    /// How each top-level key is written as a header, for suggestions.
+    static func header(for key: String) -> String {
+        key == "webhook" || key == "machine" ? "[[\(key)]]" : "[\(key)]"
+    }
+
+    /// Longest duration accepted anywhere (365 days), so durations stay far from overflow in nanoseconds.
+    static let maximumDuration: Int64 = 365 * 86_400_000
+    /// Shortest check interval.
+    static let minimumInterval: Int64 = 1_000
+    static let machineIDLength = 1...54
+    static let contextLength = 1...53
+    static let triggerLength = 1...64
+    static let nameLength = 1...128
+    static let maxInFlight = 1...1024
+    /// Largest config file read (bigger files are rejected, not parsed).
+    static let maximumFileBytes = 16 * 1024 * 1024
+    /// Largest token or secret file read.
+    static let maximumSecretBytes = 64 * 1024
+}

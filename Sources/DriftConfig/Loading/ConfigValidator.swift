@@ -1,0 +1,418 @@
+import DriftCore
+import TOMLKit
+
+/// Walks a parsed TOML document against `ConfigSchema`, applying defaults and reporting every problem
+/// with its line. Secrets are not read here (see `SecretResolver`).
+struct ConfigValidator {
+    /// Where a secret is configured: the `*_file` value if valid, and the path for diagnostics.
+    struct SecretReference {
+        var file: String?
+        var path: TOMLPath
+    }
+
+    var sink: DiagnosticSink
+    let environment: [String: String]
+    private(set) var tokenReference = SecretReference(file: nil, path: [.key("api"), .key("token_file")])
+    private(set) var webhookSecretReferences: [SecretReference] = []
+
+    init(sink: DiagnosticSink, environment: [String: String]) {
+        self.sink = sink
+        self.environment = environment
+    }
+
+    // MARK: Document
+
+    mutating func validate(_ root: TOMLTable) -> DaemonConfig {
+        checkKeys(root, path: [], known: ConfigSchema.topLevel)
+        var config = DaemonConfig()
+        if let api = section(root, "api") { config.api = validateAPI(api) }
+        if let schedule = section(root, "schedule") { config.schedule = validateSchedule(schedule) }
+        config.state = StateSettings(path: defaultStatePath())
+        if let state = section(root, "state") { config.state = validateState(state, default: config.state) }
+        for (path, table) in arrayOfTables(root, "webhook") {
+            config.webhooks.append(validateWebhook(table, path: path))
+        }
+        var firstLines: [String: (line: Int, path: TOMLPath)] = [:]
+        for (path, table) in arrayOfTables(root, "machine") {
+            guard let machine = validateMachine(table, path: path) else { continue }
+            let idPath = path.appending("id")
+            if let first = firstLines[machine.id] {
+                let place = first.line > 0 ? "line \(first.line)" : first.path.dotted
+                sink.error(idPath, "duplicate machine id \(TOMLPathFormat.quoted(machine.id)) (first defined at \(place))")
+            } else {
+                firstLines[machine.id] = (sink.line(of: idPath), path)
+                config.machines.append(machine)
+            }
+        }
+        if config.machines.isEmpty, !sink.hasErrors {
+            sink.add(
+                key: "machine", line: 0, message: "no [[machine]] entries: there is nothing to watch",
+                severity: .warning)
+        }
+        return config
+    }
+
+    private func defaultStatePath() -> String {
+        if let directories = environment["STATE_DIRECTORY"],
+            let first = directories.split(separator: ":", omittingEmptySubsequences: true).first
+        {
+            return first.hasSuffix("/") ? "\(first)state.sqlite" : "\(first)/state.sqlite"
+        }
+        return StateSettings.fallbackPath
+    }
+
+    // MARK: Tables
+
+    private mutating func validateAPI(_ table: TOMLTable) -> APISettings {
+        let path: TOMLPath = [.key("api")]
+        checkKeys(table, path: path, known: ConfigSchema.api)
+        var api = APISettings()
+        api.allowInsecureHTTP = bool(table, path, "allow_insecure_http") ?? false
+        if let text = string(table, path, "base_url"),
+            let url = httpURL(text, path: path.appending("base_url"), allowInsecure: api.allowInsecureHTTP, purpose: "the API token")
+        {
+            api.baseURL = url.text(trimmingTrailingSlash: true)
+        }
+        if let file = filePath(table, path, "token_file") {
+            api.tokenFile = file
+            tokenReference.file = file
+        }
+        if let context = string(table, path, "context") {
+            let contextPath = path.appending("context")
+            if checkLength(context, ConfigSchema.contextLength, contextPath),
+                checkVisibleASCII(context, contextPath, what: "it is sent as an HTTP header")
+            {
+                api.context = context
+            }
+        }
+        if let timeout = duration(table, path, "timeout", minimum: 1) { api.timeoutMilliseconds = timeout }
+        if let limit = integer(table, path, "max_in_flight", range: ConfigSchema.maxInFlight) { api.maxInFlight = limit }
+        return api
+    }
+
+    private mutating func validateSchedule(_ table: TOMLTable) -> ScheduleSettings {
+        let path: TOMLPath = [.key("schedule")]
+        checkKeys(table, path: path, known: ConfigSchema.schedule)
+        var schedule = ScheduleSettings()
+        if let interval = duration(table, path, "interval", minimum: ConfigSchema.minimumInterval) {
+            schedule.intervalMilliseconds = interval
+        }
+        if let refresh = duration(table, path, "refresh_before_expiry", minimum: 0) {
+            schedule.refreshBeforeExpiryMilliseconds = refresh
+        }
+        if let window = duration(table, path, "catch_up_window", minimum: 0) {
+            schedule.catchUpWindowMilliseconds = window
+        }
+        if let trigger = string(table, path, "trigger") {
+            let triggerPath = path.appending("trigger")
+            if checkLength(trigger, ConfigSchema.triggerLength, triggerPath), checkNoControl(trigger, triggerPath) {
+                schedule.trigger = trigger
+            }
+        }
+        return schedule
+    }
+
+    private mutating func validateState(_ table: TOMLTable, default fallback: StateSettings) -> StateSettings {
+        let path: TOMLPath = [.key("state")]
+        checkKeys(table, path: path, known: ConfigSchema.state)
+        var state = fallback
+        if let file = filePath(table, path, "path") {
+            if file.hasSuffix("/") {
+                sink.error(path.appending("path"), "must name a file, not a directory")
+            } else {
+                state.path = file
+            }
+        }
+        return state
+    }
+
+    private mutating func validateWebhook(_ table: TOMLTable, path: TOMLPath) -> WebhookSettings {
+        checkKeys(table, path: path, known: ConfigSchema.webhook)
+        let allowInsecure = bool(table, path, "allow_insecure_http") ?? false
+        var webhook = WebhookSettings(url: "", name: "", allowInsecureHTTP: allowInsecure)
+        if let text = string(table, path, "url", required: true),
+            let url = httpURL(text, path: path.appending("url"), allowInsecure: allowInsecure, purpose: "signed event payloads")
+        {
+            webhook.url = url.text(trimmingTrailingSlash: false)
+            webhook.name = url.host
+        }
+        let secretFile = filePath(table, path, "secret_file")
+        webhook.secretFile = secretFile
+        webhookSecretReferences.append(SecretReference(file: secretFile, path: path.appending("secret_file")))
+        if let events = events(table, path) { webhook.events = events }
+        if let timeout = duration(table, path, "timeout", minimum: 1) { webhook.timeoutMilliseconds = timeout }
+        if let name = string(table, path, "name") {
+            let namePath = path.appending("name")
+            if checkLength(name, ConfigSchema.nameLength, namePath), checkNoControl(name, namePath) {
+                webhook.name = name
+            }
+        }
+        return webhook
+    }
+
+    private mutating func events(_ table: TOMLTable, _ path: TOMLPath) -> Set<DriftState>? {
+        let eventsPath = path.appending("events")
+        guard let value = table["events"]?.tomlValue else { return nil }
+        guard value.type == .array, let array = value.array else {
+            sink.error(eventsPath, "expected an array of strings, got \(Self.typeName(value.type))")
+            return nil
+        }
+        if array.isEmpty {
+            sink.error(eventsPath, "must list at least one event (or leave it out to get all)")
+            return nil
+        }
+        let names = DriftState.allCases.map(\.rawValue)
+        var events = Set<DriftState>()
+        var valid = true
+        for index in 0..<array.count {
+            let elementPath = eventsPath.appending(index: index)
+            let element = array[index].tomlValue
+            guard element.type == .string, let name = element.string else {
+                sink.error(elementPath, "expected a string, got \(Self.typeName(element.type))")
+                valid = false
+                continue
+            }
+            guard let state = DriftState(rawValue: name) else {
+                var message = "unknown event \(TOMLPathFormat.quoted(name))"
+                if let suggestion = KeySuggestion.closest(to: name, in: names) {
+                    message += "; did you mean \"\(suggestion)\"?"
+                } else {
+                    message += " (use \(names.map { "\"\($0)\"" }.joined(separator: ", ")))"
+                }
+                sink.error(elementPath, message)
+                valid = false
+                continue
+            }
+            if !events.insert(state).inserted {
+                sink.warning(elementPath, "event \"\(name)\" is listed more than once")
+            }
+        }
+        return valid ? events : nil
+    }
+
+    /// The machine, or nil if its id is missing or invalid (other errors are reported, not fatal here).
+    private mutating func validateMachine(_ table: TOMLTable, path: TOMLPath) -> MachineSettings? {
+        checkKeys(table, path: path, known: ConfigSchema.machine)
+        var machine = MachineSettings(id: "")
+        if let name = string(table, path, "name") {
+            let namePath = path.appending("name")
+            if checkLength(name, ConfigSchema.nameLength, namePath), checkNoControl(name, namePath) {
+                machine.name = name
+            }
+        }
+        machine.intervalMilliseconds = duration(table, path, "interval", minimum: ConfigSchema.minimumInterval)
+        guard let id = string(table, path, "id", required: true) else { return nil }
+        let idPath = path.appending("id")
+        guard checkLength(id, ConfigSchema.machineIDLength, idPath) else { return nil }
+        if id.unicodeScalars.contains(where: { Self.isControl($0) || $0.properties.isWhitespace }) {
+            sink.error(idPath, "must not contain whitespace or control characters")
+            return nil
+        }
+        machine.id = id
+        return machine
+    }
+
+    // MARK: Structure helpers
+
+    /// Reports keys of `table` that are not in `known`, suggesting the closest known one.
+    private mutating func checkKeys(_ table: TOMLTable, path: TOMLPath, known: [String]) {
+        for key in table.keys where !known.contains(key) {
+            var message = "unknown key \(TOMLPathFormat.quoted(key))"
+            if let suggestion = KeySuggestion.closest(to: key, in: known) {
+                let shown = path.isEmpty ? ConfigSchema.header(for: suggestion) : "\"\(suggestion)\""
+                message += "; did you mean \(shown)?"
+            } else if path.isEmpty {
+                message += " (known tables: \(known.map(ConfigSchema.header(for:)).joined(separator: ", ")))"
+            } else {
+                message += " (known keys: \(known.joined(separator: ", ")))"
+            }
+            sink.error(path.appending(key), message)
+        }
+    }
+
+    /// A top-level `[name]` table, if present and a table.
+    private mutating func section(_ root: TOMLTable, _ key: String) -> TOMLTable? {
+        guard let value = root[key]?.tomlValue else { return nil }
+        guard value.type == .table, let table = value.table else {
+            sink.error([.key(key)], "expected a table ([\(key)]), got \(Self.typeName(value.type))")
+            return nil
+        }
+        return table
+    }
+
+    /// The entries of a top-level `[[name]]` array of tables, with their paths.
+    private mutating func arrayOfTables(_ root: TOMLTable, _ key: String) -> [(TOMLPath, TOMLTable)] {
+        guard let value = root[key]?.tomlValue else { return [] }
+        let path: TOMLPath = [.key(key)]
+        guard value.type == .array, let array = value.array else {
+            sink.error(path, "expected an array of tables ([[\(key)]] for each entry), got \(Self.typeName(value.type))")
+            return []
+        }
+        var tables: [(TOMLPath, TOMLTable)] = []
+        for index in 0..<array.count {
+            let element = array[index].tomlValue
+            guard element.type == .table, let table = element.table else {
+                sink.error(path.appending(index: index), "expected a table, got \(Self.typeName(element.type))")
+                continue
+            }
+            tables.append((path.appending(index: index), table))
+        }
+        return tables
+    }
+
+    // MARK: Value helpers
+
+    private mutating func string(_ table: TOMLTable, _ path: TOMLPath, _ key: String, required: Bool = false) -> String? {
+        guard let value = table[key]?.tomlValue else {
+            if required { sink.error(path.appending(key), "missing required key \"\(key)\"") }
+            return nil
+        }
+        guard value.type == .string, let text = value.string else {
+            sink.error(path.appending(key), "expected a string, got \(Self.typeName(value.type))")
+            return nil
+        }
+        return text
+    }
+
+    private mutating func bool(_ table: TOMLTable, _ path: TOMLPath, _ key: String) -> Bool? {
+        guard let value = table[key]?.tomlValue else { return nil }
+        guard value.type == .bool, let flag = value.bool else {
+            sink.error(path.appending(key), "expected a boolean (true or false), got \(Self.typeName(value.type))")
+            return nil
+        }
+        return flag
+    }
+
+    private mutating func integer(_ table: TOMLTable, _ path: TOMLPath, _ key: String, range: ClosedRange<Int>) -> Int? {
+        guard let value = table[key]?.tomlValue else { return nil }
+        guard value.type == .int, let number = value.int else {
+            sink.error(path.appending(key), "expected an integer, got \(Self.typeName(value.type))")
+            return nil
+        }
+        guard range.contains(number) else {
+            sink.error(path.appending(key), "must be between \(range.lowerBound) and \(range.upperBound), got \(number)")
+            return nil
+        }
+        return number
+    }
+
+    /// A duration string in milliseconds, at least `minimum` and at most `ConfigSchema.maximumDuration`.
+    private mutating func duration(_ table: TOMLTable, _ path: TOMLPath, _ key: String, minimum: Int64) -> Int64? {
+        guard let value = table[key]?.tomlValue else { return nil }
+        let keyPath = path.appending(key)
+        guard value.type == .string, let text = value.string else {
+            sink.error(keyPath, "expected a duration string such as \"30s\", got \(Self.typeName(value.type))")
+            return nil
+        }
+        let milliseconds: Int64
+        do {
+            milliseconds = try DurationText.milliseconds(text)
+        } catch {
+            sink.error(keyPath, Self.durationMessage(error, text))
+            return nil
+        }
+        if milliseconds < minimum {
+            let message =
+                minimum == 1
+                ? "must be greater than 0"
+                : "must be at least \(DurationText.format(milliseconds: minimum)), got \(TOMLPathFormat.quoted(text))"
+            sink.error(keyPath, message)
+            return nil
+        }
+        if milliseconds > ConfigSchema.maximumDuration {
+            let limit = DurationText.format(milliseconds: ConfigSchema.maximumDuration)
+            sink.error(keyPath, "must be at most \(limit), got \(TOMLPathFormat.quoted(text))")
+            return nil
+        }
+        return milliseconds
+    }
+
+    /// `DurationText`'s message, with the user's text quoted safely (it may hold control characters).
+    static func durationMessage(_ error: DurationText.ParseError, _ text: String) -> String {
+        switch error {
+        case .empty: "empty duration (use e.g. \"500ms\", \"30s\", \"15m\", \"1h30m\", \"1d\")"
+        case .invalid:
+            "invalid duration \(TOMLPathFormat.quoted(text)) (use e.g. \"500ms\", \"30s\", \"15m\", \"1h30m\", \"1d\")"
+        case .overflow: "duration \(TOMLPathFormat.quoted(text)) is too long"
+        }
+    }
+
+    /// A file path: non-empty, no control characters. Used as written (relative to the working directory).
+    private mutating func filePath(_ table: TOMLTable, _ path: TOMLPath, _ key: String) -> String? {
+        guard let text = string(table, path, key) else { return nil }
+        let keyPath = path.appending(key)
+        if text.isEmpty {
+            sink.error(keyPath, "must not be empty")
+            return nil
+        }
+        return checkNoControl(text, keyPath) ? text : nil
+    }
+
+    /// Parses an http(s) URL and applies the loopback rule for plain http.
+    private mutating func httpURL(_ text: String, path: TOMLPath, allowInsecure: Bool, purpose: String) -> HTTPURL? {
+        let url: HTTPURL
+        switch HTTPURL.parse(text) {
+        case .success(let parsed): url = parsed
+        case .failure(let problem):
+            sink.error(path, problem.message)
+            return nil
+        }
+        if !url.isHTTPS, !url.isLoopback {
+            guard allowInsecure else {
+                sink.error(
+                    path,
+                    "plain http is only allowed for loopback hosts (127.0.0.0/8, ::1, localhost); "
+                        + "use https or set allow_insecure_http = true")
+                return nil
+            }
+            sink.warning(
+                path, "plain http to non-loopback host \(TOMLPathFormat.quoted(url.host)): \(purpose) travel unencrypted")
+        }
+        return url
+    }
+
+    private mutating func checkLength(_ text: String, _ range: ClosedRange<Int>, _ path: TOMLPath) -> Bool {
+        let length = text.unicodeScalars.count
+        if length < range.lowerBound {
+            sink.error(path, "must not be empty")
+            return false
+        }
+        if length > range.upperBound {
+            sink.error(path, "is too long (\(length) characters; at most \(range.upperBound))")
+            return false
+        }
+        return true
+    }
+
+    private mutating func checkNoControl(_ text: String, _ path: TOMLPath) -> Bool {
+        guard text.unicodeScalars.contains(where: Self.isControl) else { return true }
+        sink.error(path, "must not contain control characters")
+        return false
+    }
+
+    private mutating func checkVisibleASCII(_ text: String, _ path: TOMLPath, what reason: String) -> Bool {
+        guard text.utf8.contains(where: { $0 <= 0x20 || $0 >= 0x7F }) else { return true }
+        sink.error(path, "must be visible ASCII without spaces (\(reason))")
+        return false
+    }
+
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (scalar.value >= 0x7F && scalar.value < 0xA0)
+            || scalar.value == 0x2028 || scalar.value == 0x2029
+    }
+
+    /// TOML type names as diagnostics print them ("expected a string, got integer").
+    static func typeName(_ type: TOMLType) -> String {
+        switch type {
+        case .string: "string"
+        case .int: "integer"
+        case .double: "float"
+        case .bool: "boolean"
+        case .date: "date"
+        case .time: "time"
+        case .dateTime: "date-time"
+        case .table: "table"
+        case .array: "array"
+        }
+    }
+}

@@ -1,0 +1,172 @@
+/// Finds and checks the API token and webhook secrets, in the documented order, without ever putting a
+/// secret value into a diagnostic.
+///
+/// Token: `[api] token_file`, else `$CREDENTIALS_DIRECTORY/akua-token`, else `$AKUA_API_TOKEN`.
+/// Webhook secret: `secret_file`, else `$CREDENTIALS_DIRECTORY/webhook-secret`.
+struct SecretResolver {
+    let environment: [String: String]
+    private var cache: [String: FileReadResult] = [:]
+    private var warnedFiles: Set<String> = []
+
+    init(environment: [String: String]) {
+        self.environment = environment
+    }
+
+    /// What kind of secret is being read, for messages.
+    private enum Kind {
+        case token
+        case webhookSecret
+
+        var fileLabel: String { self == .token ? "token file" : "webhook secret file" }
+        var credentialName: String { self == .token ? "akua-token" : "webhook-secret" }
+    }
+
+    private var credentialsDirectory: String? {
+        guard let directory = environment["CREDENTIALS_DIRECTORY"], !directory.isEmpty else { return nil }
+        return directory
+    }
+
+    mutating func token(
+        _ reference: ConfigValidator.SecretReference, sink: inout DiagnosticSink, read: (String) -> FileReadResult
+    ) -> Secret? {
+        let key = reference.path.dotted
+        if let file = reference.file {
+            return fromFile(file, kind: .token, key: key, line: sink.line(of: reference.path), sink: &sink, read: read)
+        }
+        if let directory = credentialsDirectory {
+            let file = Self.join(directory, Kind.token.credentialName)
+            if let secret = fromFile(file, kind: .token, key: key, line: 0, sink: &sink, read: read, mayBeMissing: true) {
+                return secret.value
+            }
+        }
+        if let value = environment["AKUA_API_TOKEN"] {
+            guard let token = check(Array(value.utf8), kind: .token, source: "$AKUA_API_TOKEN", key: key, line: 0, sink: &sink)
+            else { return nil }
+            return Secret(token, source: "$AKUA_API_TOKEN")
+        }
+        sink.add(
+            key: key, line: 0,
+            message: "no API token: set [api] token_file, provide $CREDENTIALS_DIRECTORY/akua-token "
+                + "(systemd LoadCredential=akua-token:...), or set AKUA_API_TOKEN",
+            severity: .error)
+        return nil
+    }
+
+    mutating func webhookSecret(
+        _ reference: ConfigValidator.SecretReference, sink: inout DiagnosticSink, read: (String) -> FileReadResult
+    ) -> Secret? {
+        let key = reference.path.dotted
+        if let file = reference.file {
+            return fromFile(file, kind: .webhookSecret, key: key, line: sink.line(of: reference.path), sink: &sink, read: read)
+        }
+        if let directory = credentialsDirectory {
+            let file = Self.join(directory, Kind.webhookSecret.credentialName)
+            if let secret = fromFile(file, kind: .webhookSecret, key: key, line: 0, sink: &sink, read: read, mayBeMissing: true) {
+                return secret.value
+            }
+        }
+        sink.add(
+            key: key, line: sink.line(of: reference.path),
+            message: "no webhook secret: set secret_file or provide $CREDENTIALS_DIRECTORY/webhook-secret",
+            severity: .error)
+        return nil
+    }
+
+    /// Result of looking for an optional credential file: nil means "missing, try the next source".
+    private struct Found {
+        var value: Secret?
+    }
+
+    private mutating func fromFile(
+        _ file: String, kind: Kind, key: String, line: Int, sink: inout DiagnosticSink, read: (String) -> FileReadResult
+    ) -> Secret? {
+        fromFile(file, kind: kind, key: key, line: line, sink: &sink, read: read, mayBeMissing: false)?.value
+    }
+
+    /// Reads `file`; nil only if it is missing and `mayBeMissing` (the caller falls back to the next source).
+    private mutating func fromFile(
+        _ file: String, kind: Kind, key: String, line: Int, sink: inout DiagnosticSink,
+        read: (String) -> FileReadResult, mayBeMissing: Bool
+    ) -> Found? {
+        let result: FileReadResult
+        if let cached = cache[file] {
+            result = cached
+        } else {
+            result = read(file)
+            cache[file] = result
+        }
+        let shown = TOMLPathFormat.quoted(file, limit: 200)
+        switch result {
+        case .missing:
+            if mayBeMissing { return nil }
+            sink.add(
+                key: key, line: line, message: "cannot read \(kind.fileLabel) \(shown): No such file or directory",
+                severity: .error)
+            return Found(value: nil)
+        case .unreadable(let reason):
+            sink.add(key: key, line: line, message: "cannot read \(kind.fileLabel) \(shown): \(reason)", severity: .error)
+            return Found(value: nil)
+        case .contents(let bytes, let mode):
+            if mode & 0o044 != 0, warnedFiles.insert(file).inserted {
+                let octal = String(mode & 0o7777, radix: 8)
+                sink.add(
+                    key: key, line: line,
+                    message: "\(kind.fileLabel) \(shown) is readable by group or others "
+                        + "(mode \(String(repeating: "0", count: max(0, 4 - octal.count)) + octal)); restrict it with chmod 600",
+                    severity: .warning)
+            }
+            let source = "\(kind.fileLabel) \(shown)"
+            switch kind {
+            case .token:
+                guard let token = check(bytes, kind: kind, source: source, key: key, line: line, sink: &sink) else {
+                    return Found(value: nil)
+                }
+                return Found(value: Secret(token, source: file))
+            case .webhookSecret:
+                guard let secret = check(bytes, kind: kind, source: source, key: key, line: line, sink: &sink) else {
+                    return Found(value: nil)
+                }
+                return Found(value: Secret(secret, source: file))
+            }
+        }
+    }
+
+    /// The trimmed value if it is well-formed for `kind`; otherwise reports why (never the value).
+    private func check(
+        _ bytes: [UInt8], kind: Kind, source: String, key: String, line: Int, sink: inout DiagnosticSink
+    ) -> String? {
+        var slice = bytes[...]
+        while let first = slice.first, Self.isSpace(first) { slice = slice.dropFirst() }
+        while let last = slice.last, Self.isSpace(last) { slice = slice.dropLast() }
+        func fail(_ message: String) -> String? {
+            sink.add(key: key, line: line, message: message, severity: .error)
+            return nil
+        }
+        if slice.isEmpty { return fail("\(source) is empty") }
+        if slice.contains(where: { $0 <= 0x20 || $0 >= 0x7F }) {
+            return fail("\(source) contains spaces, control or non-ASCII characters (only visible ASCII is allowed)")
+        }
+        let text = String(decoding: slice, as: UTF8.self)
+        if kind == .webhookSecret {
+            guard text.hasPrefix(WebhookSecretFormat.prefix) else {
+                return fail("\(source) must hold a Standard Webhooks secret: \"whsec_\" followed by base64")
+            }
+            guard let key = WebhookSecretFormat.key(from: text) else {
+                return fail("\(source) is not valid base64 after \"whsec_\"")
+            }
+            if key.count < WebhookSecretFormat.minimumKeyBytes {
+                return fail(
+                    "\(source) is too short (\(key.count) bytes after base64 decoding; at least \(WebhookSecretFormat.minimumKeyBytes))")
+            }
+        }
+        return text
+    }
+
+    private static func isSpace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
+    }
+
+    private static func join(_ directory: String, _ name: String) -> String {
+        directory.hasSuffix("/") ? directory + name : directory + "/" + name
+    }
+}

@@ -1,0 +1,142 @@
+import DriftCore
+
+/// The daemon's validated configuration, with every default applied. Durations are milliseconds.
+///
+/// Secrets are not part of it (see `LoadedConfig`), so it can be logged, compared on reload and
+/// stored freely.
+public struct DaemonConfig: Sendable, Equatable {
+    public var api: APISettings
+    public var schedule: ScheduleSettings
+    public var state: StateSettings
+    public var webhooks: [WebhookSettings]
+    public var machines: [MachineSettings]
+
+    public init(
+        api: APISettings = APISettings(), schedule: ScheduleSettings = ScheduleSettings(),
+        state: StateSettings = StateSettings(path: StateSettings.fallbackPath),
+        webhooks: [WebhookSettings] = [], machines: [MachineSettings] = []
+    ) {
+        self.api = api
+        self.schedule = schedule
+        self.state = state
+        self.webhooks = webhooks
+        self.machines = machines
+    }
+
+    /// How often `machine` is checked: its own `interval`, else `[schedule] interval`.
+    public func intervalMilliseconds(for machine: MachineSettings) -> Int64 {
+        machine.intervalMilliseconds ?? schedule.intervalMilliseconds
+    }
+}
+
+/// `[api]`: where and how to reach the Akua API.
+public struct APISettings: Sendable, Equatable {
+    public static let defaultBaseURL = "https://api.akua.dev/v1"
+
+    /// Absolute http(s) URL without a trailing slash, scheme and host lowercased.
+    public var baseURL: String
+    /// `token_file` as written, or nil when the token comes from `$CREDENTIALS_DIRECTORY` or `$AKUA_API_TOKEN`.
+    public var tokenFile: String?
+    /// Sent as the `akua-context` header when set (1-53 visible ASCII characters).
+    public var context: String?
+    /// Per-request timeout.
+    public var timeoutMilliseconds: Int64
+    /// Most API requests in flight at once (1...1024).
+    public var maxInFlight: Int
+    /// Whether plain http to a non-loopback host was explicitly allowed.
+    public var allowInsecureHTTP: Bool
+
+    public init(
+        baseURL: String = APISettings.defaultBaseURL, tokenFile: String? = nil, context: String? = nil,
+        timeoutMilliseconds: Int64 = 30_000, maxInFlight: Int = 8, allowInsecureHTTP: Bool = false
+    ) {
+        self.baseURL = baseURL
+        self.tokenFile = tokenFile
+        self.context = context
+        self.timeoutMilliseconds = timeoutMilliseconds
+        self.maxInFlight = maxInFlight
+        self.allowInsecureHTTP = allowInsecureHTTP
+    }
+}
+
+/// `[schedule]`: when machines are checked.
+public struct ScheduleSettings: Sendable, Equatable {
+    /// Default check interval per machine (at least 1s).
+    public var intervalMilliseconds: Int64
+    /// A fresh report is created this long before the current one's `expires_at`.
+    public var refreshBeforeExpiryMilliseconds: Int64
+    /// Machines overdue after downtime are spread over this window instead of all at once.
+    public var catchUpWindowMilliseconds: Int64
+    /// The `trigger` sent when creating a report (1-64 characters).
+    public var trigger: String
+
+    public init(
+        intervalMilliseconds: Int64 = 900_000, refreshBeforeExpiryMilliseconds: Int64 = 60_000,
+        catchUpWindowMilliseconds: Int64 = 60_000, trigger: String = "schedule"
+    ) {
+        self.intervalMilliseconds = intervalMilliseconds
+        self.refreshBeforeExpiryMilliseconds = refreshBeforeExpiryMilliseconds
+        self.catchUpWindowMilliseconds = catchUpWindowMilliseconds
+        self.trigger = trigger
+    }
+}
+
+/// `[state]`: where the daemon keeps its SQLite database.
+public struct StateSettings: Sendable, Equatable {
+    /// The default when neither `[state] path` nor `$STATE_DIRECTORY` is set.
+    public static let fallbackPath = "./state.sqlite"
+
+    /// `path` as written, else `$STATE_DIRECTORY/state.sqlite` (first entry), else `./state.sqlite`.
+    public var path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+}
+
+/// One `[[webhook]]`: an endpoint notified of state transitions (Standard Webhooks).
+public struct WebhookSettings: Sendable, Equatable {
+    /// https URL (http only for loopback hosts or with `allow_insecure_http`), exactly as written
+    /// except for a lowercased scheme and host.
+    public var url: String
+    /// `secret_file` as written, or nil when the secret comes from `$CREDENTIALS_DIRECTORY/webhook-secret`.
+    public var secretFile: String?
+    /// States whose transitions are sent (default: all three).
+    public var events: Set<DriftState>
+    public var timeoutMilliseconds: Int64
+    /// Label for logs: `name` as written, else the URL's host.
+    public var name: String
+    /// Whether plain http to a non-loopback host was explicitly allowed.
+    public var allowInsecureHTTP: Bool
+
+    public init(
+        url: String, secretFile: String? = nil, events: Set<DriftState> = Set(DriftState.allCases),
+        timeoutMilliseconds: Int64 = 10_000, name: String, allowInsecureHTTP: Bool = false
+    ) {
+        self.url = url
+        self.secretFile = secretFile
+        self.events = events
+        self.timeoutMilliseconds = timeoutMilliseconds
+        self.name = name
+        self.allowInsecureHTTP = allowInsecureHTTP
+    }
+}
+
+/// One `[[machine]]` to watch.
+public struct MachineSettings: Sendable, Equatable, Hashable {
+    /// The Akua machine id (1-54 characters, no whitespace or control characters); unique in the file.
+    public var id: String
+    /// Optional human label for logs.
+    public var name: String?
+    /// Per-machine override of `[schedule] interval`.
+    public var intervalMilliseconds: Int64?
+
+    public init(id: String, name: String? = nil, intervalMilliseconds: Int64? = nil) {
+        self.id = id
+        self.name = name
+        self.intervalMilliseconds = intervalMilliseconds
+    }
+
+    /// `name` if set, else `id`.
+    public var displayName: String { name ?? id }
+}

@@ -1,0 +1,38 @@
+import DriftCore
+import DriftWebhooks
+
+/// What the engine needs from the config, in its own terms (so reloads swap one value).
+public struct EngineSettings: Sendable {
+    public struct Machine: Sendable, Hashable {
+        public var id: String
+        public var name: String?
+        public var intervalMs: Int64
+        public init(id: String, name: String?, intervalMs: Int64) {
+            self.id = id
+            self.name = name
+            self.intervalMs = intervalMs
+        }
+    }
+
+    /// A webhook as the engine sees it: where its outbox rows go and which states it wants.
+    public struct Subscription: Sendable, Hashable {
+        public var webhookID: String
+        public var events: Set<DriftState>
+        public init(webhookID: String, events: Set<DriftState>) {
+            self.webhookID = webhookID
+            self.events = events
+        }
+    }
+
+    public var machines: [Machine]
+    public var scheduler: SchedulerSettings
+    public var trigger: String
+    public var subscriptions: [Subscription]
+
+    public init(machines: [Machine], scheduler: SchedulerSettings, trigger: String, subscriptions: [Subscription]) {
+        self.machines = machines
+        self.scheduler = scheduler
+        self.trigger = trigger
+        self.subscriptions = subscriptions
+    }
+}

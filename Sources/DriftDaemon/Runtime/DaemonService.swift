@@ -1,0 +1,198 @@
+import AkuaAPI
+import DriftConfig
+import DriftCore
+import DriftStore
+import DriftSystemd
+import DriftWebhooks
+import Dispatch
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+
+/// `akua-driftd run`: the engine, the webhook dispatcher, sd_notify (READY, STATUS, WATCHDOG, RELOADING,
+/// STOPPING) and SIGHUP reloads, as one `Service` that stops in order: checks first, deliveries next.
+public final class DaemonService: Service, Sendable {
+    let configPath: String
+    let environment: [String: String]
+    let logger: Logger
+    let notifier: SystemdNotifier
+    let clock: any EngineClock
+    let current: Mutex<Running?> = Mutex(nil)
+
+    struct Running: Sendable {
+        var loaded: LoadedConfig
+        var engine: DriftEngine
+        var client: AkuaClient
+        var dispatcher: WebhookDispatcher
+        var dispatcherTask: Task<Void, Never>
+        var database: AppDatabase
+        var lock: StateLock
+    }
+
+    public init(configPath: String, environment: [String: String], logger: Logger,
+                notifier: SystemdNotifier = SystemdNotifier(), clock: any EngineClock = SystemClock()) {
+        self.configPath = configPath
+        self.environment = environment
+        self.logger = logger
+        self.notifier = notifier
+        self.clock = clock
+    }
+
+    /// Loads the config, opens the state file and starts everything; throws `DaemonError` with a clear
+    /// message when it cannot (the caller exits non-zero, systemd shows the message).
+    public func start() throws {
+        let loaded: LoadedConfig
+        switch ConfigLoader.load(path: configPath, environment: environment) {
+        case .success(let value): loaded = value
+        case .failure(let error): throw DaemonError.config(error.diagnostics.map(\.description))
+        }
+        for warning in loaded.warnings { logger.warning("\(warning.description)") }
+        let statePath = loaded.config.state.path
+        let lock: StateLock
+        let database: AppDatabase
+        do {
+            lock = try StateLock(statePath: statePath)
+            database = try AppDatabase.open(path: statePath)
+        } catch {
+            throw DaemonError.startup(error.description)
+        }
+        let client: AkuaClient
+        do {
+            client = try AkuaClient(configuration: DaemonAssembly.clientConfiguration(loaded, environment: environment), logger: logger)
+        } catch {
+            throw DaemonError.startup("[api]: \(error)")
+        }
+        let endpoints = try DaemonAssembly.endpoints(loaded)
+        let engine = DriftEngine(database: database, source: client, settings: DaemonAssembly.engineSettings(loaded), clock: clock, logger: logger)
+        let dispatcher = makeDispatcher(endpoints: endpoints, database: database)
+        engine.onOutbox = { [dispatcher] in dispatcher.wake() }
+        let notifier = self.notifier
+        engine.onStatus = { summary, next in _ = notifier.status(summary.statusLine(nextCheckInMs: next)) }
+        do {
+            try engine.start()
+        } catch {
+            throw DaemonError.startup("\(statePath): \(error)")
+        }
+        let task = Task { await dispatcher.run() }
+        current.withLock {
+            $0 = Running(loaded: loaded, engine: engine, client: client, dispatcher: dispatcher, dispatcherTask: task, database: database, lock: lock)
+        }
+        let (summary, next) = engine.currentSummary()
+        logger.notice("akua-driftd \(akuaDriftdVersion) started: \(summary.statusLine(nextCheckInMs: next)); state \(statePath); api \(loaded.config.api.baseURL)")
+        _ = notifier.ready(status: summary.statusLine(nextCheckInMs: next))
+    }
+
+    private func makeDispatcher(endpoints: [WebhookEndpoint], database: AppDatabase) -> WebhookDispatcher {
+        WebhookDispatcher(
+            endpoints: endpoints, database: database, userAgent: "akua-driftd/\(akuaDriftdVersion)", logger: logger,
+            now: { [clock] in clock.nowMs() })
+    }
+
+    public func run() async throws {
+        if current.withLock({ $0 == nil }) { try start() }
+        let watchdog = startWatchdog()
+        defer { watchdog?.cancel() }
+        // SIGHUP reloads until a graceful shutdown (SIGTERM/SIGINT) is requested.
+        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+            reload()
+        }
+        await shutdown()
+    }
+
+    /// Re-reads the config. An invalid one is rejected with its `FILE:LINE: key:` errors and the running
+    /// config stays; a valid one is applied without losing state or re-checking unchanged machines.
+    public func reload() {
+        guard let running = current.withLock({ $0 }) else { return }
+        let loaded: LoadedConfig
+        switch ConfigLoader.load(path: configPath, environment: environment) {
+        case .failure(let error):
+            let lines = error.diagnostics.map(\.description)
+            logger.error(
+                "reload rejected, the running config stays in effect:\n\(lines.joined(separator: "\n"))",
+                metadata: ["message_id": "\(JournalMessageID.configRejected)", "config_errors": "\(lines.count)"])
+            return
+        case .success(let value):
+            loaded = value
+        }
+        _ = notifier.reloading(status: "reloading \(configPath)")
+        for warning in loaded.warnings { logger.warning("\(warning.description)") }
+        if loaded.config.state.path != running.loaded.config.state.path {
+            logger.warning("[state] path changed; a restart is needed to move to \(loaded.config.state.path), continuing with \(running.database.path)")
+        }
+        var next = running
+        next.loaded = loaded
+        var newSource: AkuaClient?
+        if loaded.config.api != running.loaded.config.api || loaded.token != running.loaded.token {
+            do {
+                newSource = try AkuaClient(configuration: DaemonAssembly.clientConfiguration(loaded, environment: environment), logger: logger)
+            } catch {
+                logger.error("reload rejected: [api]: \(error)", metadata: ["message_id": "\(JournalMessageID.configRejected)"])
+                _ = notifier.ready(status: running.engine.currentSummary().0.statusLine(nextCheckInMs: nil))
+                return
+            }
+        }
+        let endpoints: [WebhookEndpoint]
+        do {
+            endpoints = try DaemonAssembly.endpoints(loaded)
+        } catch {
+            logger.error("reload rejected: \(error)", metadata: ["message_id": "\(JournalMessageID.configRejected)"])
+            _ = notifier.ready(status: running.engine.currentSummary().0.statusLine(nextCheckInMs: nil))
+            return
+        }
+        do {
+            try running.engine.reload(settings: DaemonAssembly.engineSettings(loaded), source: newSource)
+        } catch {
+            logger.error("reload failed to update the state file: \(error)")
+        }
+        if let newSource {
+            next.client = newSource
+            let old = running.client
+            Task { try? await Task.sleep(for: .seconds(60)); await old.shutdown() }  // let running checks finish
+        }
+        // Webhooks: a fresh dispatcher re-enables endpoints disabled by a 410 and picks up new secrets.
+        running.dispatcherTask.cancel()
+        let dispatcher = makeDispatcher(endpoints: endpoints, database: running.database)
+        running.engine.onOutbox = { [dispatcher] in dispatcher.wake() }
+        next.dispatcher = dispatcher
+        next.dispatcherTask = Task { await dispatcher.run() }
+        current.withLock { $0 = next }
+        let (summary, nextDue) = running.engine.currentSummary()
+        logger.notice("reloaded \(configPath): \(summary.statusLine(nextCheckInMs: nextDue))")
+        _ = notifier.ready(status: summary.statusLine(nextCheckInMs: nextDue))
+    }
+
+    private func shutdown() async {
+        guard let running = current.withLock({ $0 }) else { return }
+        _ = notifier.stopping(status: "stopping: finishing running checks")
+        logger.notice("stopping: finishing running checks (at most 5s)")
+        await running.engine.stop(graceMs: 5_000)
+        running.dispatcherTask.cancel()
+        await running.dispatcherTask.value
+        await running.client.shutdown()
+        current.withLock { $0 = nil }
+        logger.notice("stopped")
+    }
+
+    /// Feeds the systemd watchdog every half `WATCHDOG_USEC`, but only while the scheduler keeps up.
+    private func startWatchdog() -> (any DispatchSourceTimer)? {
+        guard let interval = notifier.watchdogInterval() else { return nil }
+        let period = interval / 2
+        let periodMs = Int64(period.components.seconds * 1000 + period.components.attoseconds / 1_000_000_000_000_000)
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue.global())
+        let notifier = self.notifier
+        let logger = self.logger
+        timer.schedule(deadline: .now(), repeating: .milliseconds(Int(max(periodMs, 100))), leeway: .milliseconds(Int(max(periodMs / 10, 10))))
+        timer.setEventHandler { [weak self] in
+            guard let engine = self?.current.withLock({ $0?.engine }) else { return }
+            if engine.isMakingProgress(toleranceMs: max(periodMs * 2, 5_000)) {
+                _ = notifier.watchdogPing()
+            } else {
+                logger.error("scheduler is not making progress; withholding the watchdog ping")
+            }
+        }
+        timer.activate()
+        return timer
+    }
+}

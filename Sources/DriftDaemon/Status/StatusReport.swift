@@ -1,0 +1,102 @@
+import DriftCore
+import DriftStore
+import Foundation
+
+/// `akua-driftd status`: the current state per machine, read from the state file (safe while the daemon
+/// runs), as an aligned table or as JSON.
+public enum StatusReport {
+    /// One machine in `status --json`. Timestamps are unix seconds, like the API's.
+    public struct Row: Encodable, Equatable, Sendable {
+        public var machine_id: String
+        public var name: String?
+        public var state: String
+        public var since: Int64?
+        public var report_id: String?
+        public var report_state: String?
+        public var expires_at: Int64?
+        public var last_checked_at: Int64?
+        public var next_due_at: Int64?
+        public var last_error: String?
+        public var consecutive_failures: Int
+        public var drifted_attributes: [String]
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(machine_id, forKey: .machine_id)
+            try c.encode(name, forKey: .name)
+            try c.encode(state, forKey: .state)
+            try c.encode(since, forKey: .since)
+            try c.encode(report_id, forKey: .report_id)
+            try c.encode(report_state, forKey: .report_state)
+            try c.encode(expires_at, forKey: .expires_at)
+            try c.encode(last_checked_at, forKey: .last_checked_at)
+            try c.encode(next_due_at, forKey: .next_due_at)
+            try c.encode(last_error, forKey: .last_error)
+            try c.encode(consecutive_failures, forKey: .consecutive_failures)
+            try c.encode(drifted_attributes, forKey: .drifted_attributes)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case machine_id, name, state, since, report_id, report_state, expires_at, last_checked_at, next_due_at,
+                 last_error, consecutive_failures, drifted_attributes
+        }
+    }
+
+    public static func rows(_ machines: [MachineRecord]) -> [Row] {
+        machines.map { record in
+            Row(
+                machine_id: record.id, name: record.name, state: record.state.rawValue,
+                since: record.stateSince.map { $0 / 1000 }, report_id: record.report?.id,
+                report_state: record.report?.state.rawValue, expires_at: record.report?.expiresAt,
+                last_checked_at: record.lastCheckedAt.map { $0 / 1000 }, next_due_at: record.nextDueAt.map { $0 / 1000 },
+                last_error: record.lastError, consecutive_failures: record.consecutiveFailures,
+                drifted_attributes: record.report?.state == .drifted ? record.report?.differingAttributes ?? [] : [])
+        }
+    }
+
+    public static func json(_ machines: [MachineRecord]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(rows(machines))) ?? Data("[]".utf8), as: UTF8.self)
+    }
+
+    /// An aligned table: MACHINE NAME STATE SINCE REPORT EXPIRES LAST ERROR, times relative to `nowMs`.
+    public static func table(_ machines: [MachineRecord], nowMs: Int64) -> String {
+        var lines: [[String]] = [["MACHINE", "NAME", "STATE", "SINCE", "REPORT", "EXPIRES", "LAST ERROR"]]
+        for record in machines {
+            lines.append([
+                record.id,
+                record.name ?? "-",
+                record.state.rawValue,
+                record.stateSince.map { relative(nowMs - $0, past: true) } ?? "-",
+                record.report?.id ?? "-",
+                record.report.map { relative($0.expiresAt * 1000 - nowMs, past: false) } ?? "-",
+                record.lastError.map { String($0.prefix(80)) } ?? "-",
+            ])
+        }
+        var widths = [Int](repeating: 0, count: 7)
+        for line in lines { for (i, cell) in line.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        var summary = FleetSummary()
+        for record in machines { summary.add(record.state) }
+        let body = lines.map { line in
+            line.enumerated().map { i, cell in i == line.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
+                .joined(separator: "  ")
+        }
+        return (body + ["", summary.statusLine(nextCheckInMs: nil)]).joined(separator: "\n")
+    }
+
+    /// "5m ago", "in 14m", "expired 3s ago".
+    static func relative(_ deltaMs: Int64, past: Bool) -> String {
+        let magnitude = DurationText.format(milliseconds: roundedToSeconds(abs(deltaMs)))
+        if past { return deltaMs >= 0 ? "\(magnitude) ago" : "in \(magnitude)" }
+        return deltaMs >= 0 ? "in \(magnitude)" : "expired \(magnitude) ago"
+    }
+
+    private static func roundedToSeconds(_ ms: Int64) -> Int64 {
+        let seconds = ms / 1000
+        // Keep it short: at most two units.
+        if seconds >= 86_400 { return seconds / 3600 * 3_600_000 }
+        if seconds >= 3600 { return seconds / 60 * 60_000 }
+        return seconds * 1000
+    }
+}

@@ -1,0 +1,22 @@
+// akua-driftd: watches Akua machines for configuration drift (the daemon and its CLI).
+import ArgumentParser
+
+@main
+struct AkuaDriftd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "akua-driftd",
+        abstract: "Watch Akua machines for configuration drift; announce every change to the journal and to webhooks.",
+        version: AkuaDriftdVersionText.value,
+        subcommands: [
+            RunCommand.self, CheckConfigCommand.self, CheckCommand.self, StatusCommand.self, DemoCommand.self,
+            JournalProbeCommand.self,
+        ],
+        defaultSubcommand: nil
+    )
+}
+
+/// Options shared by the commands that read the config file.
+struct ConfigOption: ParsableArguments {
+    @Option(name: .customLong("config"), help: "Config file.")
+    var path: String = "/etc/akua-driftd/config.toml"
+}

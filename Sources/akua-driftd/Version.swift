@@ -1,0 +1,5 @@
+import DriftCore
+
+enum AkuaDriftdVersionText {
+    static let value = akuaDriftdVersion
+}

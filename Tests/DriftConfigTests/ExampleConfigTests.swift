@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+
+@testable import DriftConfig
+
+/// The shipped `config/akua-driftd.toml` must stay valid and document every key.
+@Suite struct ExampleConfigTests {
+    let examplePath = repositoryRoot + "/config/akua-driftd.toml"
+
+    @Test func passesCheckConfigWithATokenFromTheEnvironment() {
+        let result = ConfigCheck.run(path: examplePath, environment: ["AKUA_API_TOKEN": "dummy-token"])
+        #expect(result.exitCode == 0)
+        #expect(result.stderr == [])
+        #expect(result.stdout == ["\(examplePath): OK: 2 machines, 0 webhooks, default interval 15m, api https://api.akua.dev/v1"])
+    }
+
+    @Test func matchesTheDefaults() throws {
+        guard let loaded = loaded(ConfigLoader.load(path: examplePath, environment: ["AKUA_API_TOKEN": "t"])) else { return }
+        var expected = DaemonConfig()
+        expected.machines = [
+            MachineSettings(id: "mch_j572abc123def456", name: "web-1", intervalMilliseconds: 300_000),
+            MachineSettings(id: "mch_k8d3f0e1a2b3c4d5", name: "db-1"),
+        ]
+        #expect(loaded.config == expected)
+    }
+
+    @Test func failsWithoutAnyToken() {
+        let result = ConfigCheck.run(path: examplePath, environment: [:])
+        #expect(result.exitCode == 78)
+        #expect(result.stderr.count == 1)
+        #expect(result.stderr.first?.hasPrefix("\(examplePath):0: api.token_file: no API token") == true)
+    }
+
+    /// Uncommenting every commented-out `key = value` line (and the webhook block) still gives a valid
+    /// config, so the documented examples are themselves correct.
+    @Test func everyCommentedExampleIsValid() throws {
+        let text = try String(contentsOfFile: examplePath, encoding: .utf8)
+        var keysSeen: Set<String> = []
+        let uncommented = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            var body = Substring(line)
+            while body.hasPrefix("# ") { body = body.dropFirst(2) }
+            let isAssignment = body.range(of: #"^[a-z_]+ = "#, options: .regularExpression) != nil
+            let isHeader = body == "[[webhook]]"
+            if isAssignment { keysSeen.insert(String(body.prefix { $0 != " " })) }
+            return isAssignment || isHeader ? String(body) : String(line)
+        }.joined(separator: "\n")
+        let all = Set(
+            ConfigSchema.api + ConfigSchema.schedule + ConfigSchema.state + ConfigSchema.webhook + ConfigSchema.machine)
+        #expect(all.subtracting(keysSeen).isEmpty, "undocumented keys: \(all.subtracting(keysSeen))")
+
+        let result = ConfigLoader.parse(text: uncommented, file: "example", environment: [:]) { path in
+            switch path {
+            case "/etc/akua-driftd/token": secretFile("token\n")
+            case "/etc/akua-driftd/webhook.secret": secretFile(sampleWebhookSecret + "\n")
+            default: .missing
+            }
+        }
+        guard let loaded = loaded(result) else { return }
+        #expect(loaded.warnings == [])
+        #expect(loaded.config.webhooks.count == 1)
+        #expect(loaded.config.webhooks.first?.name == "slack")
+        #expect(loaded.config.api.context == "ws_j572abc123def456")
+        #expect(loaded.config.state.path == "/var/lib/akua-driftd/state.sqlite")
+        #expect(loaded.token.reveal() == "token")
+    }
+}
