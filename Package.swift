@@ -136,9 +136,11 @@ let package = Package(
         ]),
         .testTarget(name: "AkuaAPITests", dependencies: ["AkuaAPI", "AkuaSimulator"]),
         .testTarget(name: "DriftStoreTests", dependencies: ["DriftStore"]),
+        .testTarget(name: "DriftSystemdTests", dependencies: ["DriftSystemd"]),
         .testTarget(name: "DriftDaemonTests", dependencies: [
-            "DriftDaemon", "AkuaSimulator", "DriftSystemd",
+            "DriftDaemon", "AkuaSimulator", "DriftSystemd", "DriftStore", "DriftWebhooks", "DriftCore",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
     ]
 )

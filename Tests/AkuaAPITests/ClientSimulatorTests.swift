@@ -343,6 +343,20 @@ struct ClientSimulatorTests {
         }
     }
 
+    @Test("a single machine by id")
+    func getMachine() async throws {
+        try await SimulatorHarness.run(machines: [SimulatedMachine(id: "mch_a", name: "web-1")]) { _, client in
+            let machine = try await client.getMachine(machineID: "mch_a")
+            #expect(machine.id == "mch_a")
+            #expect(machine.name == "web-1")
+            #expect(machine.state == .active)
+            #expect(machine.providerResource.floatingIP != nil)
+            #expect(await apiError { try await client.getMachine(machineID: "mch_zz") } == .unknownMachine("mch_zz"))
+            #expect(await apiError { try await client.getMachine(machineID: "mch_a/drift_reports") }
+                == .unknownMachine("mch_a/drift_reports"))
+        }
+    }
+
     @Test("drift reports paginate and filter by state")
     func reportPagination() async throws {
         try await SimulatorHarness.run { server, client in

@@ -209,6 +209,22 @@ struct ClientWireTests {
         check { $0.environment = ["HTTPS_PROXY": "https://proxy:443"] }
     }
 
+    @Test("a client released without shutdown does not crash, and a shut-down client refuses requests")
+    func lifecycle() async throws {
+        let server = try ScriptedHTTPServer { _ in ScriptedHTTPServer.response(200, body: #"{"data":[],"has_more":false}"#) }
+        defer { server.stop() }
+        let configuration = AkuaClientConfiguration(baseURL: server.baseURL, token: "t", environment: [:])
+        do {
+            let dropped = try AkuaClient(configuration: configuration, logger: LogCapture().logger())
+            _ = try await dropped.listMachines()
+        }
+        let client = try AkuaClient(configuration: configuration, logger: LogCapture().logger())
+        _ = try await client.listMachines()
+        await client.shutdown()
+        await client.shutdown()
+        #expect(await apiError { try await client.listMachines() } == .cancelled)
+    }
+
     @Test("the create body is exactly {\"trigger\": ...}")
     func createBody() throws {
         let data = try JSONEncoder().encode(AkuaClient.CreateBody(trigger: "a/b \u{1F4A5}"))

@@ -93,6 +93,9 @@ struct ErrorClassificationTests {
         #expect(classify(404, [], Data(), Self.getReport) == .unsupported(status: 404))
         #expect(classify(404, [], body, .listMachines) == .notFound(detail: "Resource not found (code 7002)"))
         #expect(classify(404, [], Data(), .listMachines) == .unexpectedStatus(404))
+        #expect(classify(404, [], body, .getMachine(machineID: "mch_b")) == .unknownMachine("mch_b"))
+        #expect(classify(404, [], Data(), .getMachine(machineID: "mch_b")) == .unexpectedStatus(404))
+        #expect(classify(405, [], Data(), .getMachine(machineID: "mch_b")) == .unexpectedStatus(405))
     }
 
     @Test("405 and 501 mean unsupported drift reports")

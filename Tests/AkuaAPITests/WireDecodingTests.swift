@@ -113,6 +113,20 @@ struct WireDecodingTests {
         #expect(decoded < 1_500)
     }
 
+    @Test("deep nesting in free-form fields never crashes", arguments: [10, 255, 500, 511, 512, 600, 5_000, 100_000])
+    func deepNesting(depth: Int) {
+        let nested = String(repeating: "[", count: depth) + String(repeating: "]", count: depth)
+        let body = Self.validReport.replacingOccurrences(of: #""delta":{"#, with: #""delta":{"x":\#(nested),"#)
+        switch Result(catching: { () throws(AkuaAPIError) in try WireDecoding.decode(DriftReport.self, from: Data(body.utf8)) }) {
+        case .success(let report): #expect(report.delta?["x"] != nil)
+        case .failure(let error):
+            guard case .badResponse = error else {
+                Issue.record("unexpected \(error)")
+                return
+            }
+        }
+    }
+
     static func mutateBytes(_ input: [UInt8], rng: inout TestRNG) -> [UInt8] {
         var bytes = input
         let interesting: [[UInt8]] = [

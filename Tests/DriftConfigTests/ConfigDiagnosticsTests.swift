@@ -45,6 +45,24 @@ import Testing
         ])
     }
 
+    @Test func keysWrittenAtTheTopLevelPointToTheirSection() {
+        let (path, lines) = check("""
+            interval = "5m"
+            id = "mch_1"
+            nonsense = 1
+            """)
+        #expect(lines == [
+            #"\#(path):1: interval: unknown key "interval"; did you mean to put it under [schedule]?"#,
+            #"\#(path):2: id: unknown key "id"; did you mean to put it under [[machine]]?"#,
+            #"\#(path):3: nonsense: unknown key "nonsense" (known tables: [api], [schedule], [state], [[webhook]], [[machine]])"#,
+        ])
+    }
+
+    @Test func anInvalidTokenFileKeyIsTheOnlyTokenError() {
+        let (path, lines) = check("[api]\ntoken_file = 5\n[[machine]]\nid = \"m\"\n", environment: [:])
+        #expect(lines == ["\(path):2: api.token_file: expected a string, got integer"])
+    }
+
     @Test func wrongTypes() {
         let (path, lines) = check("""
             [api]

@@ -32,7 +32,8 @@
 # Signals to this script: SIGHUP, SIGUSR1, SIGUSR2 are forwarded to the command; SIGTERM and SIGINT are
 # forwarded as SIGTERM (background commands ignore SIGINT). The journal is dumped afterwards either way,
 # so a long-running daemon is stopped with SIGTERM to this script (or `kill "$(cat PIDFILE)"`).
-# Do not SIGKILL this script: the command and journald would keep running; use --timeout as a backstop.
+# SIGKILL to this script still cleans up (the inner half SIGTERMs the command, dumps, stops journald),
+# but the exit status and the dump then come too late for the caller; use --timeout as a backstop.
 #
 # Exit status: the command's (128+N if killed by signal N); 124 after --timeout; 77 and a line
 # `SKIPPED: journal tests need root and unshare (...)` when not root or unshare/journald/journalctl are
@@ -81,7 +82,7 @@ now_ms() {
 # ---------------------------------------------------------------------------------------------------
 inner() {
     local state=$JS_STATE out=$JS_OUT journald=$JS_JOURNALD
-    local jpid="" cpid="" wpid="" rc=0 d
+    local jpid="" cpid="" wpid="" rc=0 d interrupted=0
 
     inner_log() { echo "journal-sandbox: $*" >&2; }
     stop_journald() {
@@ -99,7 +100,7 @@ inner() {
         exit 125
     }
     # unshare --kill-child=TERM delivers SIGTERM here when the outer script is gone.
-    trap '[ -n "$cpid" ] && kill -TERM "$cpid" 2>/dev/null; touch "$state/stop"' TERM
+    trap 'interrupted=1; [ -n "$cpid" ] && kill -TERM "$cpid" 2>/dev/null; touch "$state/stop"' TERM
 
     # The journal directories: private tmpfs mounts.
     for d in "${JOURNAL_DIRS[@]}"; do
@@ -163,31 +164,28 @@ EOF
     if [ -e "$state/stop" ]; then
         rc=143
     else
-        JOURNAL_SANDBOX=1 JOURNAL_SANDBOX_DIR=/run/log/journal "$@" <&3 3<&- &
+        JOURNAL_SANDBOX=1 JOURNAL_SANDBOX_DIR=/run/log/journal env --default-signal -- "$@" <&3 3<&- &
         cpid=$!
         echo "$cpid" >"$state/cmd.pid.tmp" && mv "$state/cmd.pid.tmp" "$state/cmd.pid"
         if [ -n "$JS_PIDFILE" ]; then echo "$cpid" >"$JS_PIDFILE"; fi
         if [ -n "$JS_TIMEOUT" ]; then
-            (
-                trap 'kill "$sp" 2>/dev/null; exit 0' TERM
-                sleep "$JS_TIMEOUT" & sp=$!
-                wait "$sp"
-                touch "$state/timedout"
-                inner_log "timeout after ${JS_TIMEOUT}s: sending SIGTERM to the command"
-                kill -TERM "$cpid" 2>/dev/null
-                sleep 5 & sp=$!
-                wait "$sp"
-                kill -KILL "$cpid" 2>/dev/null
-            ) &
+            # The watchdog runs in its own process group (setsid): SIGKILL to it, then to its group,
+            # ends it and its sleep whether or not setsid had happened yet.
+            setsid bash -c 'sleep "$1" || exit 0; touch "$2/timedout"
+                echo "journal-sandbox: timeout after $1 s: sending SIGTERM to the command" >&2
+                kill -TERM "$3" 2>/dev/null; sleep 5; kill -KILL "$3" 2>/dev/null' \
+                journal-sandbox-watchdog "$JS_TIMEOUT" "$state" "$cpid" </dev/null &
             wpid=$!
         fi
         while :; do
-            wait "$cpid"
+            interrupted=0
+            wait "$cpid" 2>/dev/null
             rc=$?
-            kill -0 "$cpid" 2>/dev/null || break
+            [ "$interrupted" = 1 ] || break
         done
         if [ -n "$wpid" ]; then
-            kill -TERM "$wpid" 2>/dev/null
+            kill -KILL "$wpid" 2>/dev/null
+            kill -KILL -- "-$wpid" 2>/dev/null
             wait "$wpid" 2>/dev/null
         fi
         [ -e "$state/timedout" ] && rc=124
@@ -205,6 +203,14 @@ EOF
     stop_journald
     exit "$rc"
 }
+
+# Start from default signal handling with nothing blocked: callers such as Foundation's Process on
+# Linux pass on a blocked signal mask (Dispatch threads block signals), which would silently disable
+# the traps below and the command's own SIGTERM/SIGHUP handling.
+if [ -z "${JOURNAL_SANDBOX_SIGNALS_RESET:-}" ] && env --default-signal true 2>/dev/null; then
+    JOURNAL_SANDBOX_SIGNALS_RESET=1 exec env --default-signal "$BASH" "${BASH_SOURCE[0]}" "$@"
+fi
+unset JOURNAL_SANDBOX_SIGNALS_RESET
 
 if [ "${1:-}" = "--inner-journal-sandbox" ]; then
     shift
@@ -255,6 +261,7 @@ rm -f "$out"
 
 forward() {
     local signal=$1 pid
+    interrupted=1
     if [ -s "$state/cmd.pid" ]; then
         pid=$(cat "$state/cmd.pid")
         kill -"$signal" "$pid" 2>/dev/null
@@ -267,16 +274,25 @@ trap 'forward USR1' USR1
 trap 'forward USR2' USR2
 trap 'forward TERM' TERM INT
 
+# If this script is SIGKILLed, unshare gets SIGKILL (setpriv --pdeathsig) and then the inner half gets
+# SIGTERM (--kill-child): it stops the command, dumps the journal and stops journald.
+pdeathsig=()
+if command -v setpriv >/dev/null 2>&1 && setpriv --pdeathsig KILL true 2>/dev/null; then
+    pdeathsig=(setpriv --pdeathsig KILL --)
+fi
+
 # Background commands get /dev/null as stdin: hand the real one down as fd 3.
 exec 3<&0
 JS_STATE=$state JS_OUT=$out JS_JOURNALD=$journald JS_TIMEOUT=$timeout_seconds JS_PIDFILE=$pidfile \
     JS_READY_TIMEOUT=$ready_timeout \
-    unshare --mount --propagation private --kill-child=TERM -- "$BASH" "$self" --inner-journal-sandbox "$@" &
+    "${pdeathsig[@]}" unshare --mount --propagation private --kill-child=TERM -- \
+    "$BASH" "$self" --inner-journal-sandbox "$@" &
 upid=$!
 while :; do
+    interrupted=0
     wait "$upid"
     rc=$?
-    kill -0 "$upid" 2>/dev/null || break
+    [ "$interrupted" = 1 ] || break
 done
 rm -rf "$state"
 exit "$rc"

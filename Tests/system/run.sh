@@ -40,7 +40,7 @@ ALL_MSG_IDS=($MSG_DRIFTED $MSG_IN_SYNC $MSG_UNKNOWN 6e37777d1ef344d9a8f6289ce342
 UNIT=akua-driftd.service
 
 passed=0 failed=0
-NSPAWN_PID="" LEADER="" SIM_PID="" RECEIVER_PID=""
+NSPAWN_PID="" LEADER="" SIM_PID="" RECEIVER_PID="" OVERLAY_DIRS=""
 WORK=$(mktemp -d /tmp/akua-system.XXXXXX)
 CT_NAME="akua-systest-$$"
 
@@ -126,6 +126,9 @@ cleanup() {
         stop_pid "$NSPAWN_PID" 10
     fi
     [ -n "$NSPAWN_PID" ] && wait "$NSPAWN_PID" 2>/dev/null
+    if [ -n "$NSPAWN_PID" ] && ! kill -0 "$NSPAWN_PID" 2>/dev/null; then
+        for d in $OVERLAY_DIRS; do [ -d "$d" ] && rm -rf --one-file-system "$d"; done
+    fi
     stop_pid "$SIM_PID" 5
     stop_pid "$RECEIVER_PID" 5
     rmdir "/run/systemd/nspawn/propagate/$CT_NAME" 2>/dev/null
@@ -256,7 +259,33 @@ if [ -z "${SYSTEM_TEST_NO_BUILD:-}" ]; then
 fi
 if [ -z "$DEB" ]; then DEB=$(ls -t "$ROOT"/dist/akua-driftd_*.deb 2>/dev/null | head -n1); fi
 [ -f "$DEB" ] && [ -x "$SIM" ] || fatal "release akua-sim and .deb exist" "deb='$DEB' sim='$SIM'"
-ok "release akua-sim and .deb built ($(basename "$DEB"))"
+ok "release akua-sim and .deb built ($(basename "$DEB"); Depends: $(dpkg-deb -f "$DEB" Depends))"
+needed=$(dpkg-deb --fsys-tarfile "$DEB" | tar -xO ./usr/bin/akua-driftd > "$WORK/akua-driftd.bin" && objdump -p "$WORK/akua-driftd.bin" | awk '$1 == "NEEDED" {print $2}' | tr '\n' ' ')
+if [ -n "$needed" ] && ! grep -Eq 'libswift|libFoundation|libdispatch|libBlocksRuntime' <<< "$needed"; then
+    ok "packaged binary links no Swift runtime dynamically (NEEDED: $needed)"
+else
+    not_ok "packaged binary links no Swift runtime dynamically" "NEEDED: $needed"
+fi
+
+# make install / uninstall into a DESTDIR, reusing the release binary just built.
+RELEASE_BIN=$ROOT/.build-release/release/akua-driftd
+if [ -z "${SYSTEM_TEST_DEB:-}" ] && [ -x "$RELEASE_BIN" ]; then
+    dest=$WORK/destdir
+    installed() {
+        [ -x "$dest/usr/bin/akua-driftd" ] && [ -f "$dest/usr/lib/systemd/system/akua-driftd.service" ] \
+            && [ -f "$dest/usr/lib/systemd/catalog/akua-driftd.catalog" ] && [ -f "$dest/etc/akua-driftd/config.toml" ] \
+            && [ -f "$dest/usr/share/doc/akua-driftd/README-install.md" ]
+    }
+    mk() { make -C "$ROOT" -f deploy/install.mk -o release-driftd "$@" DESTDIR="$dest" > "$WORK/install.log" 2>&1; }
+    if mk install && installed && echo "# local change" >> "$dest/etc/akua-driftd/config.toml" \
+        && mk install && grep -q '^# local change' "$dest/etc/akua-driftd/config.toml" \
+        && mk uninstall && [ ! -e "$dest/usr/bin/akua-driftd" ] && [ ! -e "$dest/usr/lib/systemd/system/akua-driftd.service" ] \
+        && [ ! -e "$dest/usr/lib/systemd/catalog/akua-driftd.catalog" ] && [ -f "$dest/etc/akua-driftd/config.toml" ]; then
+        ok "make install DESTDIR=: binary, unit, catalog, config, docs; reinstall keeps a changed config; uninstall keeps config"
+    else
+        not_ok "make install / uninstall with DESTDIR" "$(tail -n 20 "$WORK/install.log"; find "$dest" | sort)"
+    fi
+fi
 
 # Offline hardening score of the unit as shipped.
 score=$(systemd-analyze security --offline=yes "$ROOT/deploy/akua-driftd.service" 2>/dev/null \
@@ -315,6 +344,9 @@ booted() {
 poll 120 booted || fatal "container boots (is-system-running: running/degraded) within 120 s" \
     "$(timeout 5 nsenter -t "$LEADER" -a -- systemctl is-system-running 2>&1; tail -n 20 "$WORK/nspawn.log")"
 BOOT_SECONDS=$((SECONDS - boot_start))
+# nspawn keeps the overlays' upper directories in /var/tmp/nspawn-temp-*; remember ours to be
+# sure they are gone afterwards.
+OVERLAY_DIRS=$(grep -o 'upperdir=/var/tmp/nspawn-temp-[A-Za-z0-9]*' "/proc/$LEADER/mountinfo" 2>/dev/null | cut -d= -f2 | sort -u)
 ok "container booted in ${BOOT_SECONDS} s ($(in_ct systemctl is-system-running 2>/dev/null))"
 
 # 3. Install the package.
@@ -342,7 +374,8 @@ in_ct install -m 0600 /mnt/x/token /etc/akua-driftd/token
 in_ct install -m 0600 /mnt/x/webhook.secret /etc/akua-driftd/webhook.secret
 in_ct install -D -m 0644 /mnt/x/50-system-test.conf /etc/systemd/system/$UNIT.d/50-system-test.conf
 in_ct systemctl daemon-reload
-check "drop-in lowers WatchdogSec to ${WATCHDOG_S}s" prop_is WatchdogUSec "${WATCHDOG_S}s"
+check "test drop-in installed (WatchdogSec=${WATCHDOG_S}s)" \
+    bash -c "nsenter -t $LEADER -a -- systemctl show -P DropInPaths $UNIT | grep -q 50-system-test.conf"
 
 in_ct install -m 0644 /mnt/x/config-bad.toml /etc/akua-driftd/config.toml
 if timeout 60 nsenter -t "$LEADER" -a -- systemctl start "$UNIT" >/dev/null 2>&1; then
@@ -378,6 +411,7 @@ if grep -qx 'Type=notify' <<< "$props" && grep -qx 'ActiveState=active' <<< "$pr
 else
     not_ok "(a) Type=notify: start returned after READY=1; active (running) with a status text" "$props"
 fi
+check "(a) running with WatchdogSec=${WATCHDOG_S}s" prop_is WatchdogUSec "${WATCHDOG_S}s"
 exec_start=$(prop ExecMainStartTimestampMonotonic) active_enter=$(prop ActiveEnterTimestampMonotonic)
 if [ -n "$exec_start" ] && [ -n "$active_enter" ] && [ "$active_enter" -gt "$exec_start" ]; then
     ok "(a) activation happened after the process started ($(( (active_enter - exec_start) / 1000 )) ms later)"
@@ -431,10 +465,11 @@ if poll 60 has_drift_entry; then
     got_event() { [ -n "$EVENT_ID" ] && [ -f "$WORK/events.jsonl" ] && jq -e --arg id "$EVENT_ID" 'select(.webhook_id == $id)' "$WORK/events.jsonl" >/dev/null; }
     if poll 30 got_event; then
         payload=$(jq -c --arg id "$EVENT_ID" 'select(.webhook_id == $id) | .payload' "$WORK/events.jsonl" | head -n1)
-        if grep -q "$FLIP" <<< "$payload" && grep -q drifted <<< "$payload"; then
-            ok "(c) receiver verified the signed webhook webhook-id=$EVENT_ID for $FLIP drifted"
+        if jq -e --arg m "$FLIP" '.type == "machine.drift.transition" and .data.machine_id == $m
+                and .data.state == "drifted" and .data.previous_state == "in_sync"' <<< "$payload" >/dev/null; then
+            ok "(c) receiver verified the signed webhook webhook-id=$EVENT_ID: $FLIP in_sync -> drifted"
         else
-            not_ok "(c) webhook payload names $FLIP and drifted" "$payload"
+            not_ok "(c) webhook payload is machine.drift.transition of $FLIP in_sync -> drifted" "$payload"
         fi
     else
         not_ok "(c) receiver got a validly signed webhook with webhook-id = DRIFT_EVENT_ID ($EVENT_ID) within 30 s" \
@@ -575,10 +610,11 @@ if ! as_daemon touch "/etc/akua-driftd/$probe" 2>/dev/null && ! as_daemon touch 
 else
     not_ok "(h) as its uid in its mount namespace: cannot write outside its state directory"
 fi
-if in_ct nsenter -t "$PID" -m -- touch "/etc/$probe" 2>&1 | grep -q 'Read-only file system'; then
+erofs=$(in_ct nsenter -t "$PID" -m -- touch "/etc/$probe" 2>&1)
+if grep -q 'Read-only file system' <<< "$erofs"; then
     ok "(h) /etc is mounted read-only in its namespace (even root gets EROFS: ProtectSystem=strict)"
 else
-    not_ok "(h) /etc is mounted read-only in its namespace"
+    not_ok "(h) /etc is mounted read-only in its namespace" "pid $PID: touch /etc/$probe: '$erofs'"
     in_ct nsenter -t "$PID" -m -- rm -f "/etc/$probe" 2>/dev/null
 fi
 if as_daemon sh -c "touch /var/lib/akua-driftd/$probe && rm /var/lib/akua-driftd/$probe"; then

@@ -105,6 +105,19 @@ public final class AkuaClient: Sendable {
         return page
     }
 
+    /// `GET /machines/{id}`: one machine (its name, cluster and lifecycle state).
+    public func getMachine(machineID: String) async throws(AkuaAPIError) -> Machine {
+        try Self.check(Validation.identifier(machineID, name: "machine id", maxLength: 54))
+        let response = try await send(RawRequest(endpoint: .getMachine(machineID: machineID)))
+        try response.expect(statuses: [200])
+        let machine = try response.decode(Machine.self)
+        guard machine.id == machineID else {
+            throw .badResponse("asked for machine \"\(ErrorText.sanitize(machineID, limit: 64))\", got "
+                + "\"\(ErrorText.sanitize(machine.id, limit: 64))\"")
+        }
+        return machine
+    }
+
     /// `GET /machines`, one page, optionally filtered by cluster and lifecycle state; `limit` is 1-100.
     public func listMachines(
         cursor: String? = nil, limit: Int? = nil, clusterID: String? = nil, state: MachineLifecycleState? = nil
@@ -280,13 +293,14 @@ public final class AkuaClient: Sendable {
         } catch let error as AkuaAPIError {
             throw error
         } catch {
-            throw Self.map(error)
+            throw Self.map(error, limit: maxBytes, target: resolved.connectionTarget)
         }
     }
 
-    /// Maps a transport-level error from AsyncHTTPClient/NIO to `AkuaAPIError`.
-    static func map(_ error: any Error) -> AkuaAPIError {
-        if error is NIOTooManyBytesError { return .oversized(limit: (error as? NIOTooManyBytesError)?.maxBytes ?? 0) }
+    /// Maps a transport-level error from AsyncHTTPClient/NIO to `AkuaAPIError`
+    /// (`limit`: the body size cap; `target`: `host:port` or the proxy, for messages).
+    static func map(_ error: any Error, limit: Int, target: String) -> AkuaAPIError {
+        if error is NIOTooManyBytesError { return .oversized(limit: limit) }
         if error is CancellationError { return Task.isCancelled ? .cancelled : .timeout }
         if let error = error as? HTTPClientError {
             switch error {
@@ -295,6 +309,8 @@ public final class AkuaClient: Sendable {
                 return .timeout
             case .cancelled:
                 return Task.isCancelled ? .cancelled : .timeout
+            case .alreadyShutdown:
+                return .cancelled
             case .remoteConnectionClosed:
                 return .transport("the server closed the connection before the response was complete")
             case .proxyAuthenticationRequired:
@@ -308,8 +324,10 @@ public final class AkuaClient: Sendable {
             }
         }
         if let message = connectionFailure(error) { return .transport(message) }
-        if let error = error as? IOError { return .transport(ErrorText.sanitize(errnoText(error.errnoCode), limit: 200)) }
-        return .transport(ErrorText.sanitize(String(describing: error), limit: 200))
+        if let error = error as? IOError {
+            return .transport(ErrorText.sanitize("\(target): \(errnoText(error.errnoCode))", limit: 200))
+        }
+        return .transport(ErrorText.sanitize("\(target): \(String(describing: error))", limit: 200))
     }
 
     /// "cannot connect to HOST:PORT: Connection refused" for NIOPosix's `NIOConnectionError`, read by

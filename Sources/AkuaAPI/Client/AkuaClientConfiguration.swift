@@ -65,8 +65,15 @@ struct ResolvedConfiguration: Sendable {
     var base: String
     var scheme: String
     var host: String
+    var port: Int
     var timeout: Duration
     var proxy: ProxySetting?
+
+    /// Where connections go, for error messages: `host:port`, or the proxy.
+    var connectionTarget: String {
+        if let proxy { return "proxy \(proxy)" }
+        return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
 
     /// Validates `configuration`: an http(s) base URL with a host, a well-formed token, sane limits, and the proxy.
     init(_ configuration: AkuaClientConfiguration) throws(AkuaAPIError) {
@@ -100,6 +107,7 @@ struct ResolvedConfiguration: Sendable {
         self.base = base
         self.scheme = scheme
         self.host = host
+        self.port = components.port ?? (scheme == "https" ? 443 : 80)
         self.timeout = configuration.timeout
         self.proxy = try ProxySetting.from(
             environment: configuration.environment, targetScheme: scheme, targetHost: host)

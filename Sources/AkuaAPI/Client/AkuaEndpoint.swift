@@ -5,6 +5,8 @@
 public enum AkuaEndpoint: Sendable, Hashable {
     /// `GET /machines`
     case listMachines
+    /// `GET /machines/{id}`
+    case getMachine(machineID: String)
     /// `POST /machines/{id}/drift_reports`
     case createDriftReport(machineID: String)
     /// `GET /machines/{id}/drift_reports`
@@ -23,6 +25,8 @@ public enum AkuaEndpoint: Sendable, Hashable {
         switch self {
         case .listMachines:
             return "/machines"
+        case .getMachine(let machineID):
+            return "/machines/\(PercentEncoding.segment(machineID))"
         case .createDriftReport(let machineID), .listDriftReports(let machineID):
             return "/machines/\(PercentEncoding.segment(machineID))/drift_reports"
         case .getDriftReport(let machineID, let reportID):
@@ -34,14 +38,16 @@ public enum AkuaEndpoint: Sendable, Hashable {
     public var machineID: String? {
         switch self {
         case .listMachines: nil
-        case .createDriftReport(let id), .listDriftReports(let id), .getDriftReport(let id, _): id
+        case .getMachine(let id), .createDriftReport(let id), .listDriftReports(let id), .getDriftReport(let id, _): id
         }
     }
 
     /// True for the three drift report operations (upstream marks them "scaffold-only").
     public var isDriftReportOperation: Bool {
-        if case .listMachines = self { return false }
-        return true
+        switch self {
+        case .listMachines, .getMachine: false
+        case .createDriftReport, .listDriftReports, .getDriftReport: true
+        }
     }
 }
 

@@ -133,6 +133,8 @@ extension AkuaAPIError {
             switch endpoint {
             case .listMachines:
                 return errorBody == nil ? .unexpectedStatus(404) : .notFound(detail: detail)
+            case .getMachine(let machineID):
+                return errorBody == nil ? .unexpectedStatus(404) : .unknownMachine(machineID)
             case .createDriftReport(let machineID), .listDriftReports(let machineID):
                 guard let errorBody, !ErrorText.blamesRoute(errorBody) else { return .unsupported(status: 404) }
                 return .unknownMachine(machineID)

@@ -1,10 +1,19 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Maps paths in a TOML document (`machine[3].id`, `api.timeout`) to the 1-based line defining them.
 ///
 /// TOMLKit reports lines only for syntax errors, so this scans the source once, following `[table]`
 /// headers, `[[array-of-tables]]` occurrences, dotted and quoted keys, inline tables and arrays, and
 /// skipping strings (multi-line ones too) and comments. It never fails: where it does not understand
 /// the input it skips to the next line. It also notes what TOMLKit cannot take safely: nesting deeper
-/// than `maxDepth`, and strings or keys containing U+0000 (TOMLKit would silently cut them short).
+/// than `maxDepth`, strings or keys containing U+0000 (TOMLKit would silently cut them short), and the
+/// `hazard`s toml++ trips over.
 struct TOMLLineIndex: Sendable {
     /// A line and the path being defined there.
     struct Location: Sendable, Equatable {
@@ -20,13 +29,28 @@ struct TOMLLineIndex: Sendable {
     let tooDeep: Location?
     /// Every string or key that contains an escaped U+0000.
     let nulCharacters: [Location]
+    /// Syntax that toml++ (inside TOMLKit) asserts in debug builds, and assumes in release builds, never
+    /// to meet: a table header not starting with a key (`[}x]`), or `}` or a non-ASCII character (U+2028)
+    /// where an array expects a value (`[1, }`). Such input must be reported here, never handed to TOMLKit.
+    let hazard: Hazard?
+
+    /// A syntax error found by the scanner itself, worded like toml++'s own.
+    struct Hazard: Sendable, Equatable {
+        var line: Int
+        var column: Int
+        var message: String
+    }
 
     init(bytes: [UInt8]) {
-        var scanner = Scanner(bytes: bytes)
-        scanner.run()
-        lines = scanner.lines
-        tooDeep = scanner.tooDeep
-        nulCharacters = scanner.nulCharacters
+        let result = bytes.withUnsafeBufferPointer { buffer in
+            var scanner = Scanner(bytes: buffer)
+            scanner.run()
+            return scanner.result
+        }
+        lines = result.lines
+        tooDeep = result.tooDeep
+        nulCharacters = result.nulCharacters
+        hazard = result.hazard
     }
 
     init(text: String) {
@@ -49,9 +73,18 @@ struct TOMLLineIndex: Sendable {
     }
 }
 
+/// What the scanner found.
+private struct ScanResult {
+    var lines: [TOMLPath: Int]
+    var tooDeep: TOMLLineIndex.Location?
+    var nulCharacters: [TOMLLineIndex.Location]
+    var hazard: TOMLLineIndex.Hazard?
+}
+
 /// The single-pass scanner behind `TOMLLineIndex`. Every step consumes input or gives up, so it terminates.
+/// Works on a buffer pointer that must not outlive the `withUnsafeBufferPointer` call creating it.
 private struct Scanner {
-    let bytes: [UInt8]
+    let bytes: UnsafeBufferPointer<UInt8>
     var pos = 0
     var line = 1
     var lines: [TOMLPath: Int] = [:]
@@ -59,9 +92,14 @@ private struct Scanner {
     var table: TOMLPath = []
     var tooDeep: TOMLLineIndex.Location?
     var nulCharacters: [TOMLLineIndex.Location] = []
+    var hazard: TOMLLineIndex.Hazard?
 
-    init(bytes: [UInt8]) {
+    init(bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
+    }
+
+    var result: ScanResult {
+        ScanResult(lines: lines, tooDeep: tooDeep, nulCharacters: nulCharacters, hazard: hazard)
     }
 
     private static let newline: UInt8 = 0x0A
@@ -82,7 +120,8 @@ private struct Scanner {
 
     func peek(_ offset: Int = 0) -> UInt8? {
         let index = pos + offset
-        return index < bytes.count ? bytes[index] : nil
+        guard index < bytes.count, let base = bytes.baseAddress else { return nil }
+        return base[index]
     }
 
     mutating func run() {
@@ -116,6 +155,12 @@ private struct Scanner {
         let headerLine = line
         let isArray = peek(1) == Self.openBracket
         pos += isArray ? 2 : 1
+        skipSpaces()
+        if let first = peek(), first != Self.closeBracket, first != Self.quote, first != Self.apostrophe,
+            !Self.isBare(first)
+        {
+            noteHazard("Error while parsing table header: expected a key after '['")
+        }
         guard let parts = parseKey(base: []) else { return }
         skipSpaces()
         guard peek() == Self.closeBracket else { return }
@@ -229,6 +274,15 @@ private struct Scanner {
             guard let byte = peek() else { return }
             if byte == Self.closeBracket {
                 pos += 1
+                return
+            }
+            if byte == Self.closeBrace {
+                noteHazard("Error while parsing array: expected value or closing ']', saw '}'")
+                return
+            }
+            if byte >= 0x80 {
+                // No value starts with a non-ASCII character; U+0085, U+2028 and U+2029 here trip toml++.
+                noteHazard("Error while parsing array: expected value or closing ']', saw a non-ASCII character")
                 return
             }
             let elementPath = path.appending(index: index)
@@ -404,7 +458,12 @@ private struct Scanner {
     }
 
     mutating func skipComment() {
-        while let byte = peek(), byte != Self.newline { pos += 1 }
+        guard pos < bytes.count, let base = bytes.baseAddress else { return }
+        if let found = memchr(base + pos, Int32(Self.newline), bytes.count - pos) {
+            pos = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+        } else {
+            pos = bytes.count
+        }
     }
 
     /// Whitespace, newlines and comments, as allowed between array elements.
@@ -432,6 +491,14 @@ private struct Scanner {
 
     mutating func note(_ path: TOMLPath, _ line: Int) {
         if lines[path] == nil { lines[path] = line }
+    }
+
+    /// Records the first hazard, at the current position.
+    mutating func noteHazard(_ message: String) {
+        guard hazard == nil else { return }
+        var lineStart = pos
+        while lineStart > 0, bytes[lineStart - 1] != Self.newline { lineStart -= 1 }
+        hazard = .init(line: line, column: pos - lineStart + 1, message: message)
     }
 
     mutating func markTooDeep(_ path: TOMLPath) {

@@ -42,6 +42,26 @@ enum TOMLPathFormat {
         return isBare ? key : quoted(key)
     }
 
+    /// `text` with control characters, line and paragraph separators escaped (`\u{2028}`), so a message
+    /// from elsewhere (toml++) stays on one line.
+    static func oneLine(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if isUnsafe(scalar) {
+                out += "\\u{\(String(scalar.value, radix: 16))}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    /// Control characters (C0, DEL, C1), format characters and line/paragraph separators.
+    static func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (scalar.value >= 0x7F && scalar.value < 0xA0) || scalar.value == 0x2028
+            || scalar.value == 0x2029 || scalar.properties.generalCategory == .format
+    }
+
     /// `text` in double quotes with quotes, backslashes and control characters escaped, and cut to
     /// `limit` characters, so user input can never break a diagnostic onto several lines.
     static func quoted(_ text: String, limit: Int = 80) -> String {
@@ -60,10 +80,7 @@ enum TOMLPathFormat {
             case "\t": out += "\\t"
             case "\r": out += "\\r"
             default:
-                if scalar.value < 0x20 || (scalar.value >= 0x7F && scalar.value < 0xA0)
-                    || scalar.properties.generalCategory == .format
-                    || scalar.value == 0x2028 || scalar.value == 0x2029
-                {
+                if isUnsafe(scalar) {
                     out += "\\u{\(String(scalar.value, radix: 16))}"
                 } else {
                     out.unicodeScalars.append(scalar)

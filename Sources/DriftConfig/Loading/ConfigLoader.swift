@@ -75,6 +75,12 @@ public enum ConfigLoader {
                 message: "nested more than \(TOMLLineIndex.maxDepth) levels deep", severity: .error)
             return .failure(ConfigError(diagnostics: sink.sorted))
         }
+        if let hazard = index.hazard {
+            sink.add(
+                key: "(syntax)", line: hazard.line, message: "\(hazard.message) (column \(hazard.column))",
+                severity: .error)
+            return .failure(ConfigError(diagnostics: sink.sorted))
+        }
         for location in index.nulCharacters {
             sink.add(
                 key: location.path.isEmpty ? "(syntax)" : location.path.dotted, line: location.line,
@@ -89,10 +95,11 @@ public enum ConfigLoader {
             let column = error.source.begin.column
             sink.add(
                 key: "(syntax)", line: max(0, error.source.begin.line),
-                message: column > 0 ? "\(error.description) (column \(column))" : error.description, severity: .error)
+                message: TOMLPathFormat.oneLine(column > 0 ? "\(error.description) (column \(column))" : error.description),
+                severity: .error)
             return .failure(ConfigError(diagnostics: sink.sorted))
         } catch {
-            sink.add(key: "(syntax)", line: 0, message: "cannot parse: \(error)", severity: .error)
+            sink.add(key: "(syntax)", line: 0, message: TOMLPathFormat.oneLine("cannot parse: \(error)"), severity: .error)
             return .failure(ConfigError(diagnostics: sink.sorted))
         }
 

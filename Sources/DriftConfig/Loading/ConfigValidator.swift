@@ -8,6 +8,8 @@ struct ConfigValidator {
     struct SecretReference {
         var file: String?
         var path: TOMLPath
+        /// The `*_file` key is present but invalid (already reported): do not look elsewhere.
+        var invalid = false
     }
 
     var sink: DiagnosticSink
@@ -76,6 +78,8 @@ struct ConfigValidator {
         if let file = filePath(table, path, "token_file") {
             api.tokenFile = file
             tokenReference.file = file
+        } else if table["token_file"] != nil {
+            tokenReference.invalid = true
         }
         if let context = string(table, path, "context") {
             let contextPath = path.appending("context")
@@ -138,7 +142,10 @@ struct ConfigValidator {
         }
         let secretFile = filePath(table, path, "secret_file")
         webhook.secretFile = secretFile
-        webhookSecretReferences.append(SecretReference(file: secretFile, path: path.appending("secret_file")))
+        webhookSecretReferences.append(
+            SecretReference(
+                file: secretFile, path: path.appending("secret_file"),
+                invalid: secretFile == nil && table["secret_file"] != nil))
         if let events = events(table, path) { webhook.events = events }
         if let timeout = duration(table, path, "timeout", minimum: 1) { webhook.timeoutMilliseconds = timeout }
         if let name = string(table, path, "name") {
@@ -218,7 +225,9 @@ struct ConfigValidator {
     private mutating func checkKeys(_ table: TOMLTable, path: TOMLPath, known: [String]) {
         for key in table.keys where !known.contains(key) {
             var message = "unknown key \(TOMLPathFormat.quoted(key))"
-            if let suggestion = KeySuggestion.closest(to: key, in: known) {
+            if path.isEmpty, let section = Self.sectionDefining(key) {
+                message += "; did you mean to put it under \(ConfigSchema.header(for: section))?"
+            } else if let suggestion = KeySuggestion.closest(to: key, in: known) {
                 let shown = path.isEmpty ? ConfigSchema.header(for: suggestion) : "\"\(suggestion)\""
                 message += "; did you mean \(shown)?"
             } else if path.isEmpty {
@@ -228,6 +237,15 @@ struct ConfigValidator {
             }
             sink.error(path.appending(key), message)
         }
+    }
+
+    /// The section whose schema has `key`, for keys written at the top level by mistake.
+    private static func sectionDefining(_ key: String) -> String? {
+        let sections = [
+            ("schedule", ConfigSchema.schedule), ("api", ConfigSchema.api), ("state", ConfigSchema.state),
+            ("machine", ConfigSchema.machine), ("webhook", ConfigSchema.webhook),
+        ]
+        return sections.first { $0.1.contains(key) }?.0
     }
 
     /// A top-level `[name]` table, if present and a table.

@@ -3,13 +3,16 @@ struct DiagnosticSink {
     let file: String
     let index: TOMLLineIndex
     private(set) var diagnostics: [ConfigDiagnostic] = []
+    /// Diagnostics beyond `limit` are counted, not kept, so a hostile file cannot flood the output.
+    private(set) var dropped = 0
+    static let limit = 500
 
     init(file: String, index: TOMLLineIndex) {
         self.file = file
         self.index = index
     }
 
-    var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+    private(set) var hasErrors = false
 
     /// The line of `path`, or of its nearest enclosing table; 0 if unknown.
     func line(of path: TOMLPath) -> Int { index.nearestLine(of: path) }
@@ -23,15 +26,28 @@ struct DiagnosticSink {
     }
 
     mutating func add(key: String, line: Int, message: String, severity: ConfigDiagnostic.Severity) {
+        if severity == .error { hasErrors = true }
+        guard diagnostics.count < Self.limit else {
+            dropped += 1
+            return
+        }
         diagnostics.append(ConfigDiagnostic(file: file, line: line, key: key, message: message, severity: severity))
     }
 
-    /// Diagnostics by line (stable within a line), those without a line (0) last.
+    /// Diagnostics by line (stable within a line), those without a line (0) last, then a note on any
+    /// that were dropped.
     var sorted: [ConfigDiagnostic] {
-        diagnostics.enumerated().sorted { lhs, rhs in
+        var result = diagnostics.enumerated().sorted { lhs, rhs in
             let left = lhs.element.line == 0 ? Int.max : lhs.element.line
             let right = rhs.element.line == 0 ? Int.max : rhs.element.line
             return left != right ? left < right : lhs.offset < rhs.offset
         }.map(\.element)
+        if dropped > 0 {
+            result.append(
+                ConfigDiagnostic(
+                    file: file, line: 0, key: "(file)", message: "\(dropped) more problems not shown",
+                    severity: hasErrors ? .error : .warning))
+        }
+        return result
     }
 }

@@ -30,6 +30,7 @@ struct SecretResolver {
         _ reference: ConfigValidator.SecretReference, sink: inout DiagnosticSink, read: (String) -> FileReadResult
     ) -> Secret? {
         let key = reference.path.dotted
+        if reference.invalid { return nil }
         if let file = reference.file {
             return fromFile(file, kind: .token, key: key, line: sink.line(of: reference.path), sink: &sink, read: read)
         }
@@ -56,6 +57,7 @@ struct SecretResolver {
         _ reference: ConfigValidator.SecretReference, sink: inout DiagnosticSink, read: (String) -> FileReadResult
     ) -> Secret? {
         let key = reference.path.dotted
+        if reference.invalid { return nil }
         if let file = reference.file {
             return fromFile(file, kind: .webhookSecret, key: key, line: sink.line(of: reference.path), sink: &sink, read: read)
         }
