@@ -16,7 +16,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.0"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
@@ -134,9 +134,9 @@ let package = Package(
         .testTarget(name: "AkuaSimulatorTests", dependencies: [
             "AkuaSimulator", .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
-        .testTarget(name: "AkuaAPITests", dependencies: ["AkuaAPI", "AkuaSimulator"]),
+        .testTarget(name: "AkuaAPITests", dependencies: ["AkuaAPI", "AkuaSimulator", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "DriftStoreTests", dependencies: ["DriftStore"]),
-        .testTarget(name: "DriftSystemdTests", dependencies: ["DriftSystemd"]),
+        .testTarget(name: "DriftSystemdTests", dependencies: ["DriftSystemd", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "DriftDaemonTests", dependencies: [
             "DriftDaemon", "AkuaSimulator", "DriftSystemd", "DriftStore", "DriftWebhooks", "DriftCore",
             .product(name: "Hummingbird", package: "hummingbird"),

@@ -10,31 +10,49 @@ import Synchronization
 /// ```swift
 /// public struct SimulatorOptions: Sendable {          // every field has a default
 ///     public var token: String                        // SimulatorOptions.defaultToken
-///     public var machines: [SimulatedMachine]         // SimulatedMachine(id:name:scenario:clusterID:)
+///     public var machines: [SimulatedMachine]         // []
 ///     public var ttlSeconds: Int64                    // 900
 ///     public var seed: UInt64                         // 1
 ///     public var faults: SimulatorFaults              // .none
-///     public var now: @Sendable () -> Double          // wall clock, unix seconds with fraction
-///     public var reportHistoryLimit: Int              // 1000 per machine
+///     public var now: @Sendable () -> Double          // SimulatorOptions.wallClock (unix seconds with fraction)
+///     public var reportHistoryLimit: Int              // 1000 reports kept per machine
 ///     public var idempotencyTTLSeconds: Int64         // 86_400
 ///     public var workspaceID: String                  // "ws_sim_local"
 ///     public func applyingScenario(json: String) throws(SimulatorConfigError) -> SimulatorOptions
+///     public func validate() throws(SimulatorConfigError)
 /// }
-/// public enum MachineScenario { case fixed(ReportStateName), flip(everySeconds:startingWith:), random(seed:driftedProbability:) }
+/// public struct SimulatedMachine { init(id: String, name: String? = nil, scenario: MachineScenario = .fixed(.inSync),
+///                                       clusterID: String = "cls_sim_default") }
+/// public enum MachineScenario { case fixed(ReportStateName), flip(everySeconds: Double, startingWith: ReportStateName),
+///                               random(seed: UInt64, driftedProbability: Double) }
+/// public enum ReportStateName: String { case inSync = "in_sync", drifted }
+/// public struct SimulatorFaults { latencyMs, errorRate, errorStatuses, rateLimitRate, retryAfterSeconds,
+///                                 retryAfterHTTPDate, dropRate, malformedRate, missingStateRate, unknownStateRate,
+///                                 oversizedRate, hangRate, failNext, machineIDs; static let none }
 /// public final class SimulatorServer: Sendable {
 ///     public static func start(host: String = "127.0.0.1", port: Int = 0, options: SimulatorOptions,
 ///                              logger: Logger = <no-op>) async throws -> SimulatorServer
-///     public var port: Int { get }
-///     public var baseURL: String { get }    // "http://127.0.0.1:PORT/v1"
-///     public var adminURL: String { get }   // "http://127.0.0.1:PORT/_sim"
-///     public var control: SimulatorControl  // setState, addMachine, deleteMachine, setFaults, faults,
-///                                           // setToken, setTTL, stats() -> SimulatorStats
-///     public func shutdown() async
+///     public let port: Int
+///     public var baseURL: String            // "http://127.0.0.1:PORT/v1"
+///     public var adminURL: String           // "http://127.0.0.1:PORT/_sim"
+///     public let control: SimulatorControl
+///     public func shutdown() async          // idempotent
+///     public func waitUntilStopped() async
 /// }
+/// public struct SimulatorControl {          // same operations as the /_sim endpoints, in-process
+///     func setState(_: ReportStateName, machineID: String) throws(SimulatorControlError)
+///     func addMachine(_: SimulatedMachine) throws(SimulatorControlError)
+///     func deleteMachine(id: String) throws(SimulatorControlError)
+///     func setFaults(_: SimulatorFaults) throws(SimulatorControlError)
+///     func faults() -> SimulatorFaults
+///     func setToken(_: String)
+///     func setTTL(seconds: Int64)
+///     func stats() -> SimulatorStats        // createsTotal, requestsTotal, reportsByMachine, requestsByKey,
+/// }                                         // reportsByKey, conflictsTotal, faultsByKind
 /// ```
 /// The Hummingbird application runs in a task inside a `ServiceGroup` without signal handlers (the
-/// caller owns signals); `shutdown()` releases hung requests, shuts the server down gracefully
-/// (cancelling after 3 s) and returns once the socket is closed.
+/// caller owns signals). `shutdown()` releases hung requests, shuts the server down gracefully
+/// (cancelling after 3 s) and returns once the listener is closed.
 public final class SimulatorServer: Sendable {
     /// The bound port (useful when started with port 0).
     public let port: Int

@@ -20,6 +20,7 @@ struct DemoCommand: AsyncParsableCommand {
     var duration: Int = 0
 
     func run() async throws {
+        SignalMask.unblockLifecycleSignals()
         LoggingSetup.bootstrap(target: .stderr, level: .notice)
         var quiet = Logger(label: "akua-driftd.demo")
         quiet.logLevel = .error

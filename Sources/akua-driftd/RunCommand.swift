@@ -19,6 +19,7 @@ struct RunCommand: AsyncParsableCommand {
     var logLevel: LogLevelArgument = .info
 
     func run() async throws {
+        SignalMask.unblockLifecycleSignals()
         let environment = ProcessInfo.processInfo.environment
         LoggingSetup.bootstrap(target: logTarget.target, level: logLevel.level, environment: environment)
         let logger = Logger(label: "akua-driftd")

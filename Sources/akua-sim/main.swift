@@ -254,8 +254,7 @@ func serve(command: AkuaSim, options: SimulatorOptions, address: (host: String, 
     }
     await server.shutdown()
     watcher.cancel()
-    // Do not cancel the signal sources: cancelling restores the default disposition and a second,
-    // already pending SIGTERM would then kill the process with 143 instead of exiting 0.
+    // The signal sources stay installed until exit, so a second signal during shutdown is absorbed.
     withExtendedLifetime(signalSources) {}
     exit(0)
 }

@@ -27,7 +27,12 @@
 #     journalctl --sync && journalctl -D "$JOURNAL_SANDBOX_DIR" -o json --all --no-pager
 # sd_journal_sendv and `systemd-cat` reach the sandbox journald (/run/systemd/journal/{socket,stdout}).
 # There is no /dev/log: use `logger --journald` or `logger --socket /run/systemd/journal/dev-log`.
-# NOTIFY_SOCKET and friends are hidden from journald but passed on to the command.
+# NOTIFY_SOCKET and friends are hidden from journald but passed on to the command. The command starts
+# with default signal handling and no blocked signals (the script resets both first: Foundation's
+# Process passes on the blocked mask of Dispatch threads, which would disable SIGTERM/SIGHUP handling).
+# journald (v252, not PID 1's child) writes /run/log/journal/<machine-id>/system.journal; reading with
+# `journalctl -D /run/log/journal` finds it whatever the machine ID (an invalid /etc/machine-id is
+# replaced by a generated one inside the sandbox).
 #
 # Signals to this script: SIGHUP, SIGUSR1, SIGUSR2 are forwarded to the command; SIGTERM and SIGINT are
 # forwarded as SIGTERM (background commands ignore SIGINT). The journal is dumped afterwards either way,
@@ -35,7 +40,8 @@
 # SIGKILL to this script still cleans up (the inner half SIGTERMs the command, dumps, stops journald),
 # but the exit status and the dump then come too late for the caller; use --timeout as a backstop.
 #
-# Exit status: the command's (128+N if killed by signal N); 124 after --timeout; 77 and a line
+# Exit status: the command's (128+N if killed by signal N); 124 after --timeout (whatever the command
+# then returned); 77 and a line
 # `SKIPPED: journal tests need root and unshare (...)` when not root or unshare/journald/journalctl are
 # missing or unusable; 125 when the sandbox itself failed (message on stderr); 64 for usage errors.
 #
@@ -97,6 +103,7 @@ inner() {
         if [ -s "$state/journald.log" ]; then sed 's/^/journal-sandbox: journald: /' "$state/journald.log" >&2; fi
         [ -n "$cpid" ] && kill -TERM "$cpid" 2>/dev/null
         stop_journald
+        rm -rf "$state"
         exit 125
     }
     # unshare --kill-child=TERM delivers SIGTERM here when the outer script is gone.
@@ -140,7 +147,7 @@ EOF
 
     # journald names its directory after the machine ID.
     if ! grep -qE '^[0-9a-f]{32}$' /etc/machine-id 2>/dev/null; then
-        [ -f /etc/machine-id ] || { echo "SKIPPED: journal tests need root and unshare (no /etc/machine-id)" >&2; exit 77; }
+        [ -f /etc/machine-id ] || { echo "SKIPPED: journal tests need root and unshare (no /etc/machine-id)" >&2; rm -rf "$state"; exit 77; }
         tr -d '-' </proc/sys/kernel/random/uuid >"$state/machine-id" || die "cannot generate a machine ID"
         mount --bind "$state/machine-id" /etc/machine-id || die "cannot bind-mount /etc/machine-id"
     fi
@@ -201,6 +208,8 @@ EOF
     fi
     mv "$out.tmp" "$out" || die "cannot write $out"
     stop_journald
+    # The outer half may be gone (SIGKILL): clean up here; it only needed cmd.pid while we ran.
+    rm -rf "$state"
     exit "$rc"
 }
 

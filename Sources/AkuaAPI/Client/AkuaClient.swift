@@ -312,7 +312,7 @@ public final class AkuaClient: Sendable {
             case .alreadyShutdown:
                 return .cancelled
             case .remoteConnectionClosed:
-                return .transport("the server closed the connection before the response was complete")
+                return .transport("\(target): the server closed the connection before the response was complete")
             case .proxyAuthenticationRequired:
                 return .transport("the proxy requires authentication")
             case .invalidProxyResponse:
@@ -320,12 +320,15 @@ public final class AkuaClient: Sendable {
             case .invalidURL, .emptyHost, .emptyScheme:
                 return .invalidRequest(status: nil, detail: "the request URL is invalid")
             default:
-                return .transport(ErrorText.sanitize(error.shortDescription, limit: 200))
+                return .transport(ErrorText.sanitize("\(target): \(error.shortDescription)", limit: 200))
             }
         }
         if let message = connectionFailure(error) { return .transport(message) }
         if let error = error as? IOError {
             return .transport(ErrorText.sanitize("\(target): \(errnoText(error.errnoCode))", limit: 200))
+        }
+        if String(describing: type(of: error)).hasPrefix("NIOSSL") || String(reflecting: type(of: error)).contains("BoringSSL") {
+            return .transport(ErrorText.sanitize("\(target): TLS failure: \(String(describing: error))", limit: 200))
         }
         return .transport(ErrorText.sanitize("\(target): \(String(describing: error))", limit: 200))
     }

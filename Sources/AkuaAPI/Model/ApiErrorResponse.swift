@@ -4,6 +4,7 @@ import DriftCore
 public struct ApiErrorResponse: Sendable, Hashable, Codable {
     /// Always false in an error response.
     public var success: Bool
+    /// What went wrong; the first entry is the one reported.
     public var errors: [ApiErrorEntry]
     /// Always empty for errors; tolerated when absent.
     public var result: [String: JSONValue]
@@ -38,6 +39,7 @@ public struct ApiErrorEntry: Sendable, Hashable, Codable {
     public var message: String
     /// The field that caused the error, when applicable (e.g. `["body", "name"]`).
     public var path: [String]?
+    /// Extra string facts (e.g. `resource`, `id` of what was not found).
     public var metadata: [String: String]?
 
     public init(code: Int, message: String, path: [String]? = nil, metadata: [String: String]? = nil) {

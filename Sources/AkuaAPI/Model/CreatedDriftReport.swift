@@ -2,6 +2,7 @@ import DriftCore
 
 /// The result of `createDriftReport`: the report, where it lives, and whether the API replayed an earlier create.
 public struct CreatedDriftReport: Sendable, Hashable {
+    /// The report (decoded strictly: a missing or invalid `state` is a `badResponse`).
     public var report: DriftReport
     /// The `Location` header of the response, when present.
     public var location: String?

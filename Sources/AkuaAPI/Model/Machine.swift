@@ -3,24 +3,33 @@
 /// Fields the schema requires are required here too; unknown fields are ignored and enum-like strings
 /// (`state`, `identity_kind`, ...) are kept open so that a new value upstream does not break a listing.
 public struct Machine: Sendable, Hashable, Codable {
+    /// Machine id (1-54 characters), e.g. `mch_...`.
     public var id: String
+    /// The owning workspace (`ws_...`).
     public var workspaceID: String
+    /// The cluster the machine belongs to.
     public var clusterID: String
+    /// The compute configuration (size/type) the machine was created from.
     public var computeConfigID: String
     /// Provider URI in canonical form, e.g. `compute://hcloud/server-1234`.
     public var providerID: String
+    /// Provider-side identity and addresses.
     public var providerResource: ProviderResource
     /// Display name (optional in the schema).
     public var name: String?
     /// Kubernetes node name, when the machine has joined.
     public var nodeName: String?
+    /// Lifecycle state (`ACTIVE`, `PROVISIONING`, ...).
     public var state: MachineLifecycleState
+    /// True while the platform is reconciling the machine towards its desired configuration.
     public var reconciling: Bool
+    /// Present while the machine is suspended.
     public var currentSuspension: Suspension?
     /// Unix seconds.
     public var createdAt: Int64
     /// Unix seconds.
     public var updatedAt: Int64
+    /// Version tag of the machine resource.
     public var etag: String
 
     public init(
@@ -106,7 +115,9 @@ public struct Machine: Sendable, Hashable, Codable {
     public struct ProviderResource: Sendable, Hashable, Codable {
         /// `recyclable` or `persistent` (kept open).
         public var identityKind: String
+        /// The public IPv4 address, when it has one.
         public var publicIP: String?
+        /// The floating IP bound to the machine (in the `full` view).
         public var floatingIP: FloatingIP?
 
         public init(identityKind: String, publicIP: String? = nil, floatingIP: FloatingIP? = nil) {
@@ -131,7 +142,9 @@ public struct Machine: Sendable, Hashable, Codable {
 
     /// `provider_resource.floating_ip`.
     public struct FloatingIP: Sendable, Hashable, Codable {
+        /// Floating IP id at the provider.
         public var id: String
+        /// The address.
         public var ipv4: String
 
         public init(id: String, ipv4: String) {
@@ -142,10 +155,13 @@ public struct Machine: Sendable, Hashable, Codable {
 
     /// `current_suspension`: present while the machine is suspended to a snapshot.
     public struct Suspension: Sendable, Hashable, Codable {
+        /// The suspension event id.
         public var eventID: String
+        /// The snapshot the machine was suspended to.
         public var snapshotRef: SnapshotRef
         /// Unix seconds.
         public var expiresAt: Int64
+        /// Cost of keeping the snapshot, in cents per month.
         public var monthlyCostCents: Int64
         /// `manual` or `downgrade` (kept open).
         public var reason: String
@@ -171,7 +187,9 @@ public struct Machine: Sendable, Hashable, Codable {
     public struct SnapshotRef: Sendable, Hashable, Codable {
         /// `hcloud` (kept open).
         public var provider: String
+        /// Snapshot id at the provider.
         public var snapshotID: Int64
+        /// Snapshot size in GB.
         public var sizeGB: Double
 
         public init(provider: String, snapshotID: Int64, sizeGB: Double) {
@@ -190,6 +208,7 @@ public struct Machine: Sendable, Hashable, Codable {
 
 /// A machine's lifecycle state (`ACTIVE`, `PROVISIONING`, ...); unknown values are preserved, not rejected.
 public struct MachineLifecycleState: RawRepresentable, Sendable, Hashable, Codable, CustomStringConvertible {
+    /// The wire value, e.g. `ACTIVE`.
     public var rawValue: String
 
     public init(rawValue: String) {

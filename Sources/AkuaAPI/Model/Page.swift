@@ -1,5 +1,6 @@
 /// One page of a paginated list (`{"data": [...], "has_more": bool, "next_cursor": string|null}`).
 public struct Page<Item: Sendable>: Sendable {
+    /// The items of this page, in the API's order.
     public var data: [Item]
     /// True when more items exist after this page.
     public var hasMore: Bool

@@ -6,7 +6,8 @@
 /// request is processed (nothing is created); `drop` and `hang` happen after processing (a POST
 /// creates its report, the answer is lost: the retry-with-same-key case); the four body faults
 /// only corrupt successful drift report answers (POST 201, GET report 200).
-/// `failNext` makes the next N drift report POSTs fail with `errorStatuses[0]` before processing.
+/// `failNext` makes the next N drift report POSTs (to `machineIDs` when set) fail with
+/// `errorStatuses[0]` before processing. `latencyMs` applies to every matching request.
 public struct SimulatorFaults: Sendable, Hashable {
     /// Delay added to every matching request, in milliseconds.
     public var latencyMs: Int
@@ -30,7 +31,7 @@ public struct SimulatorFaults: Sendable, Hashable {
     public var oversizedRate: Double
     /// Probability of never answering (until the simulator shuts down).
     public var hangRate: Double
-    /// The next N drift report POSTs fail with `errorStatuses[0]`.
+    /// The next N drift report POSTs fail with `errorStatuses[0]` (GETs do not consume it).
     public var failNext: Int
     /// Restrict faults to these machine ids (nil: all requests; machine-less requests are then unaffected).
     public var machineIDs: [String]?

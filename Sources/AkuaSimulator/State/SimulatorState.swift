@@ -100,6 +100,8 @@ final class SimulatorState: Sendable {
 
     let startTime: Double
     let seed: UInt64
+    /// Mixed into report ids: seed plus start time.
+    let runSalt: UInt64
     let now: @Sendable () -> Double
     let reportHistoryLimit: Int
     let idempotencyTTLSeconds: Int64
@@ -110,6 +112,7 @@ final class SimulatorState: Sendable {
         let start = options.now()
         self.startTime = start
         self.seed = options.seed
+        self.runSalt = SplitMix64.mix(options.seed ^ SplitMix64.mix(start.bitPattern))
         self.now = options.now
         self.reportHistoryLimit = options.reportHistoryLimit
         self.idempotencyTTLSeconds = options.idempotencyTTLSeconds
@@ -373,7 +376,10 @@ final class SimulatorState: Sendable {
     private func makeReport(record: MachineRecord, state: ReportStateName, now: Double, storage s: inout Storage) -> StoredReport {
         let counter = s.reportCounter
         s.reportCounter &+= 1
-        let unique = SplitMix64.mix(counter ^ SplitMix64.mix(seed))
+        // Bijective in the counter (ids never collide within a run); the start time keeps ids of
+        // separate runs apart (a daemon may keep its database across simulator restarts), while an
+        // injected clock keeps them reproducible in tests.
+        let unique = SplitMix64.mix(counter ^ runSalt)
         let created = Int64(now.rounded(.down))
         return StoredReport(
             id: "drf_" + ReportIDs.encode(unique: unique),

@@ -55,7 +55,7 @@ public struct DriftReport: Sendable, Hashable, Codable {
         expiresAt = try Self.decodeTimestamp(c, .expiresAt)
         delta = try c.decodeIfPresent([String: JSONValue].self, forKey: .delta)
         providerSnapshot = try c.decodeIfPresent(ProviderSnapshot.self, forKey: .providerSnapshot)
-        if machineID.isEmpty || machineID.utf8.count > 54 {
+        if machineID.isEmpty || machineID.unicodeScalars.count > 54 {
             throw DecodingError.dataCorruptedError(
                 forKey: .machineID, in: c, debugDescription: "machine_id must be 1-54 characters")
         }

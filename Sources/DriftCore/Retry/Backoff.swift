@@ -16,7 +16,8 @@ public struct Backoff: Sendable, Hashable {
         let nominal = min(capMs, baseMs.multipliedReportingOverflow(by: Int64(1) << exponent).overflow
             ? capMs : baseMs << exponent)
         let half = nominal / 2
-        let jittered = half + Int64(Double(nominal - half) * min(max(unit, 0), 0.999_999))
+        let draw = unit.isNaN ? 0 : min(max(unit, 0), 0.999_999)
+        let jittered = half + Int64(Double(nominal - half) * draw)
         if let retryAfterMs {
             return max(jittered, min(retryAfterMs, 3_600_000))
         }

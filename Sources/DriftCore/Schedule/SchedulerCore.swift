@@ -42,6 +42,10 @@ public struct SchedulerCore: Sendable {
     private var inFlightSlots: [String: Int32] = [:]
     private var random: SplitMix64
 
+    /// A refresh never comes sooner than this after the report it refreshes: a tiny TTL, or a clock running
+    /// ahead of the API's by nearly the TTL, must not turn refreshes into a stream of requests.
+    public static let minimumRefreshGapMs: Int64 = 1_000
+
     public init(settings: SchedulerSettings, seed: UInt64 = 0x5eed) {
         self.settings = settings
         random = SplitMix64(seed: seed)
@@ -259,7 +263,8 @@ public struct SchedulerCore: Sendable {
             entries[index].plan.stateKnown = expires > now
             var refresh = SlotMath.refreshTime(createdAtMs: created, expiresAtMs: expires, refreshBeforeMs: settings.refreshBeforeMs)
             if refresh <= now, expires > now { refresh = now + (expires - now) / 2 }
-            entries[index].refreshAtMs = refresh > now ? refresh : nil
+            refresh = max(refresh, now + Self.minimumRefreshGapMs)
+            entries[index].refreshAtMs = refresh < expires ? refresh : nil
             entries[index].pending = nil
             entries[index].attempt = 0
             armExpiry(slot)

@@ -70,29 +70,10 @@ public final class DriftEngine: @unchecked Sendable {
     /// unjournaled, and arms the timer. Throws when the state file cannot be read or written.
     public func start() throws {
         try database.configureMachines(settings.machines.map { ($0.id, $0.name) })
-        let records = try database.machines()
+        let records = try database.machineBookkeeping()
         try queue.sync {
             let now = clock.nowMs()
-            var byID: [String: MachineRecord] = [:]
-            byID.reserveCapacity(records.count)
-            for record in records { byID[record.id] = record }
-            machines.reserveCapacity(settings.machines.count)
-            summary = FleetSummary()
-            var plans: [MachinePlan] = []
-            plans.reserveCapacity(settings.machines.count)
-            for machine in settings.machines {
-                let record = byID[machine.id]
-                let state = record?.state ?? .unknown
-                machines[machine.id] = MachineState(
-                    name: machine.name, state: state, observed: record?.observed ?? false,
-                    failures: record?.consecutiveFailures ?? 0)
-                summary.add(state)
-                plans.append(MachinePlan(
-                    id: machine.id, intervalMs: machine.intervalMs, lastSlotMs: record?.lastSlot,
-                    reportCreatedAtMs: record?.report.map { $0.createdAt * 1000 },
-                    reportExpiresAtMs: record?.report.map { $0.expiresAt * 1000 },
-                    stateKnown: state != .unknown))
-            }
+            let plans = adopt(settings.machines, records: records, keepMemory: false)
             core.setMachines(plans, now: now)
             try journalPending()
             let timer = DispatchSource.makeTimerSource(queue: queue)
@@ -130,31 +111,10 @@ public final class DriftEngine: @unchecked Sendable {
     /// ones keep their rhythm and reports. A new report source (say, a new token) resets backoff.
     public func reload(settings newSettings: EngineSettings, source newSource: (any DriftReportSource)?) throws {
         try database.configureMachines(newSettings.machines.map { ($0.id, $0.name) })
-        let records = try database.machines()
+        let records = try database.machineBookkeeping()
         queue.sync {
             let now = clock.nowMs()
-            var byID: [String: MachineRecord] = [:]
-            for record in records { byID[record.id] = record }
-            var next: [String: MachineState] = [:]
-            next.reserveCapacity(newSettings.machines.count)
-            var plans: [MachinePlan] = []
-            plans.reserveCapacity(newSettings.machines.count)
-            summary = FleetSummary()
-            for machine in newSettings.machines {
-                var state = machines[machine.id] ?? byID[machine.id].map {
-                    MachineState(name: machine.name, state: $0.state, observed: $0.observed, failures: $0.consecutiveFailures)
-                } ?? MachineState(name: machine.name, state: .unknown, observed: false, failures: 0)
-                state.name = machine.name
-                next[machine.id] = state
-                summary.add(state.state)
-                let record = byID[machine.id]
-                plans.append(MachinePlan(
-                    id: machine.id, intervalMs: machine.intervalMs, lastSlotMs: record?.lastSlot,
-                    reportCreatedAtMs: record?.report.map { $0.createdAt * 1000 },
-                    reportExpiresAtMs: record?.report.map { $0.expiresAt * 1000 },
-                    stateKnown: state.state != .unknown))
-            }
-            machines = next
+            let plans = adopt(newSettings.machines, records: records, keepMemory: true)
             settings = newSettings
             core.updateSettings(newSettings.scheduler)
             core.setMachines(plans, now: now)
@@ -165,6 +125,35 @@ public final class DriftEngine: @unchecked Sendable {
             rearm(now: now)
             publishStatus(now: now, force: true)
         }
+    }
+
+    /// Rebuilds the in-memory book of machines (memory first when `keepMemory`, else the state file) and
+    /// returns their scheduling plans. Runs on the engine queue.
+    private func adopt(_ configured: [EngineSettings.Machine], records: [MachineBookkeeping], keepMemory: Bool) -> [MachinePlan] {
+        var byID: [String: MachineBookkeeping] = [:]
+        byID.reserveCapacity(records.count)
+        for record in records { byID[record.id] = record }
+        var next: [String: MachineState] = [:]
+        next.reserveCapacity(configured.count)
+        var plans: [MachinePlan] = []
+        plans.reserveCapacity(configured.count)
+        summary = FleetSummary()
+        for machine in configured {
+            let record = byID[machine.id]
+            var state = (keepMemory ? machines[machine.id] : nil) ?? record.map {
+                MachineState(name: machine.name, state: $0.state, observed: $0.observed, failures: $0.consecutiveFailures)
+            } ?? MachineState(name: machine.name, state: .unknown, observed: false, failures: 0)
+            state.name = machine.name
+            next[machine.id] = state
+            summary.add(state.state)
+            plans.append(MachinePlan(
+                id: machine.id, intervalMs: machine.intervalMs, lastSlotMs: record?.lastSlot,
+                reportCreatedAtMs: record?.reportCreatedAt.map { $0 * 1000 },
+                reportExpiresAtMs: record?.reportExpiresAt.map { $0 * 1000 },
+                stateKnown: state.state != .unknown))
+        }
+        machines = next
+        return plans
     }
 
     // MARK: Timer
@@ -332,7 +321,10 @@ public final class DriftEngine: @unchecked Sendable {
         }
         if !fresh.isEmpty {
             journal(fresh)
-            if fresh.contains(where: { !outbox(for: $0.transition).isEmpty }) { onOutbox?() }
+            let subscriptions = settings.subscriptions
+            if fresh.contains(where: { record in subscriptions.contains { record.transition.isWanted(by: $0.events) } }) {
+                onOutbox?()
+            }
         }
         rearm(now: clock.nowMs())
         publishStatus(now: now, force: false)

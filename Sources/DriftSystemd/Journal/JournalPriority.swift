@@ -1,7 +1,7 @@
 import Logging
 
 /// Syslog priorities as journald stores them in `PRIORITY=` (0 emerg ... 7 debug).
-public enum JournalPriority: Int, Sendable, CaseIterable, Comparable {
+public enum JournalPriority: Int, Sendable, CaseIterable {
     case emergency = 0
     case alert = 1
     case critical = 2
@@ -25,6 +25,4 @@ public enum JournalPriority: Int, Sendable, CaseIterable, Comparable {
 
     /// The decimal digit journald expects as the `PRIORITY=` value.
     public var fieldValue: String { String(rawValue) }
-
-    public static func < (lhs: JournalPriority, rhs: JournalPriority) -> Bool { lhs.rawValue < rhs.rawValue }
 }

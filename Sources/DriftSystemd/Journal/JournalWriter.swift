@@ -36,7 +36,9 @@ public struct JournalWriter: Sendable {
     }
 
     /// Sends one entry; field names are passed through `JournalField.sanitizedName` (valid names are
-    /// unchanged). Returns whether journald accepted the datagram. An empty entry is not sent.
+    /// unchanged). Returns whether the entry was handed to journald (false when its socket is missing
+    /// or sending failed). An empty entry is not sent. Like every journald client this can block only
+    /// if journald is alive but not reading its socket.
     @discardableResult
     public func send(_ fields: [JournalField]) -> Bool {
         guard !fields.isEmpty else { return false }
@@ -82,9 +84,18 @@ public struct JournalWriter: Sendable {
 
     // MARK: - libsystemd
 
+    /// journald's native protocol socket (the path libsystemd sends to).
+    public static let journalSocketPath = "/run/systemd/journal/socket"
+
     @Sendable
     private static func sendToJournald(_ fields: [JournalField]) -> Int32 {
         #if canImport(CSystemd)
+        // libsystemd reports success when the socket is missing ("fail silently"): check it ourselves
+        // so that dropped entries are counted.
+        guard access(journalSocketPath, F_OK) == 0 else {
+            recordFailure(errno: ENOENT)
+            return -ENOENT
+        }
         // All "NAME=value" byte strings in one buffer, one iovec per field pointing into it.
         var buffer: [UInt8] = []
         var spans: [(offset: Int, count: Int)] = []

@@ -5,20 +5,20 @@ import Logging
 /// Rules: dictionaries recurse (keys sorted, so output is deterministic); an array of plain values
 /// becomes one comma-joined value (`cpu,image,labels`); an array holding dictionaries or arrays
 /// recurses with the element index as the path component; an empty dictionary produces nothing.
-public enum MetadataFlattening {
+enum MetadataFlattening {
     /// One leaf of flattened metadata: the key path from the top-level key down, and the text value.
-    public struct Leaf: Sendable, Hashable {
-        public var path: [String]
-        public var value: String
+    struct Leaf: Sendable, Hashable {
+        var path: [String]
+        var value: String
 
-        public init(path: [String], value: String) {
+        init(path: [String], value: String) {
             self.path = path
             self.value = value
         }
     }
 
     /// All leaves of `metadata`, sorted by top-level key (then by nested keys).
-    public static func leaves(_ metadata: Logger.Metadata) -> [Leaf] {
+    static func leaves(_ metadata: Logger.Metadata) -> [Leaf] {
         var out: [Leaf] = []
         for key in metadata.keys.sorted() {
             append(metadata[key]!, path: [key], to: &out)
@@ -63,7 +63,7 @@ public enum MetadataFlattening {
 
     /// Merges the three metadata layers swift-log hands a handler; later layers win
     /// (handler metadata, then the metadata provider's, then the log call's).
-    public static func merge(
+    static func merge(
         handler: Logger.Metadata,
         provider: Logger.MetadataProvider?,
         event: Logger.Metadata?
