@@ -137,10 +137,19 @@ let package = Package(
         .testTarget(name: "AkuaAPITests", dependencies: ["AkuaAPI", "AkuaSimulator", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "DriftStoreTests", dependencies: ["DriftStore"]),
         .testTarget(name: "DriftSystemdTests", dependencies: ["DriftSystemd", .product(name: "Logging", package: "swift-log")]),
+        // Shared by the integration suites: child processes, bounded waits, a recording webhook receiver.
+        .target(
+            name: "DriftTestSupport",
+            dependencies: [
+                "DriftWebhooks",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(name: "DriftDaemonTests", dependencies: [
-            "DriftDaemon", "AkuaSimulator", "DriftSystemd", "DriftStore", "DriftWebhooks", "DriftCore",
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "HTTPTypes", package: "swift-http-types"),
+            "DriftDaemon", "AkuaSimulator", "DriftSystemd", "DriftStore", "DriftWebhooks", "DriftCore", "DriftTestSupport",
+            .product(name: "Logging", package: "swift-log"),
         ]),
     ]
 )

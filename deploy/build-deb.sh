@@ -174,6 +174,8 @@ chmod 0755 "$pkgroot/DEBIAN/postinst" "$pkgroot/DEBIAN/prerm" "$pkgroot/DEBIAN/p
 
 mkdir -p "$outdir"
 out=$outdir/akua-driftd_${version}_${arch}.deb
-dpkg-deb --root-owner-group -Zxz --build "$pkgroot" "$out" >/dev/null
+# xz -1: 25 MB instead of 22 MB at the default level, in 8 s instead of 40 s (the binary
+# carries the Swift runtime and Foundation's ICU data).
+dpkg-deb --root-owner-group -Zxz -z1 --build "$pkgroot" "$out" >/dev/null
 echo "built $out"
 echo "  Depends: $depends_line"

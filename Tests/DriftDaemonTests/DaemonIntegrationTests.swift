@@ -3,6 +3,7 @@ import DriftCore
 import DriftStore
 import Foundation
 import Logging
+import DriftTestSupport
 import Testing
 
 /// The real `akua-driftd run` process against the simulator and a webhook receiver over loopback, logging

@@ -19,6 +19,8 @@ public struct SchedulerCore: Sendable {
         var checkGeneration: UInt32 = 0
         var expiryGeneration: UInt32 = 0
         var removed = false
+        /// Re-armed once because its timer went off late: it will not be deferred again.
+        var catchingUp = false
     }
 
     struct Timer: Comparable, Sendable {
@@ -45,6 +47,9 @@ public struct SchedulerCore: Sendable {
     /// A refresh never comes sooner than this after the report it refreshes: a tiny TTL, or a clock running
     /// ahead of the API's by nearly the TTL, must not turn refreshes into a stream of requests.
     public static let minimumRefreshGapMs: Int64 = 1_000
+    /// A check timer going off later than this (the wall clock jumped forward, the host was suspended) is
+    /// treated like downtime: its machine is spread over the catch-up window instead of firing with the rest.
+    public static let lateToleranceMs: Int64 = 1_000
 
     public init(settings: SchedulerSettings, seed: UInt64 = 0x5eed) {
         self.settings = settings
@@ -101,6 +106,8 @@ public struct SchedulerCore: Sendable {
             entries[index].plan.intervalMs = plan.intervalMs
             entries[index].phaseMs = phase
             slotByID[plan.id] = slot
+            // `remove` invalidated its expiry timer: arm it again, or a failing check would never expire it.
+            armExpiry(slot)
             return
         }
         var entry = Entry(plan: plan, phaseMs: phase)
@@ -162,6 +169,7 @@ public struct SchedulerCore: Sendable {
     private mutating func arm(_ slot: Int32, at due: Int64) {
         let index = Int(slot)
         entries[index].checkGeneration &+= 1
+        entries[index].catchingUp = false
         entries[index].dueAtMs = due
         timers.insert(Timer(at: due, slot: slot, generation: entries[index].checkGeneration, isExpiry: false))
     }
@@ -188,6 +196,14 @@ public struct SchedulerCore: Sendable {
             } else {
                 guard top.generation == entries[index].checkGeneration, !entries[index].inFlight,
                       !entries[index].queued else { continue }
+                if now - top.at > Self.lateToleranceMs, !entries[index].catchingUp {
+                    let delay = lateCatchUpDelay(index, now: now)
+                    if delay > 0 {
+                        arm(top.slot, at: now + delay)
+                        entries[index].catchingUp = true
+                        continue
+                    }
+                }
                 entries[index].queued = true
                 ready.append(top.slot)
             }
@@ -220,6 +236,15 @@ public struct SchedulerCore: Sendable {
             readyHead = 0
         }
         return actions
+    }
+
+    /// The spread for a machine whose timer went off late: within the catch-up window, and within half the
+    /// remaining life of a known report so that the deferral never lets it lapse.
+    private func lateCatchUpDelay(_ index: Int, now: Int64) -> Int64 {
+        let plan = entries[index].plan
+        var window = min(settings.catchUpWindowMs, plan.intervalMs)
+        if plan.stateKnown, let expires = plan.reportExpiresAtMs, expires > now { window = min(window, (expires - now) / 2) }
+        return SlotMath.catchUpDelay(machineID: plan.id, windowMs: window)
     }
 
     /// The occurrence a due machine checks now: the current slot if it has not been checked, else a retry

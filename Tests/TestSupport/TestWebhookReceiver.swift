@@ -9,16 +9,16 @@ import Synchronization
 
 /// A real HTTP webhook receiver on loopback that records every delivery, checks its Standard Webhooks
 /// signature, and answers with a status the test chooses (to simulate outages).
-final class TestWebhookReceiver: Sendable {
-    struct Delivery: Sendable {
-        var id: String
-        var timestamp: Int64
-        var signatureValid: Bool
-        var body: [UInt8]
-        var eventID: String
-        var machineID: String
-        var previous: String
-        var state: String
+public final class TestWebhookReceiver: Sendable {
+    public struct Delivery: Sendable {
+        public var id: String
+        public var timestamp: Int64
+        public var signatureValid: Bool
+        public var body: [UInt8]
+        public var eventID: String
+        public var machineID: String
+        public var previous: String
+        public var state: String
     }
 
     /// What the handler shares with the test.
@@ -27,14 +27,14 @@ final class TestWebhookReceiver: Sendable {
         let answer = Mutex(204)
     }
 
-    let port: Int
+    public let port: Int
     private let group: ServiceGroup
     private let task: Task<Void, Never>
     private let shared: Shared
 
-    var url: String { "http://127.0.0.1:\(port)/hook" }
-    var deliveries: [Delivery] { shared.store.withLock { $0 } }
-    func respond(with status: Int) { shared.answer.withLock { $0 = status } }
+    public var url: String { "http://127.0.0.1:\(port)/hook" }
+    public var deliveries: [Delivery] { shared.store.withLock { $0 } }
+    public func respond(with status: Int) { shared.answer.withLock { $0 = status } }
 
     private init(port: Int, group: ServiceGroup, task: Task<Void, Never>, shared: Shared) {
         self.port = port
@@ -43,7 +43,7 @@ final class TestWebhookReceiver: Sendable {
         self.shared = shared
     }
 
-    static func start(secret: String) async throws -> TestWebhookReceiver {
+    public static func start(secret: String) async throws -> TestWebhookReceiver {
         let signer = try WebhookSigner(secret: secret)
         let shared = Shared()
         let router = Router()
@@ -83,7 +83,7 @@ final class TestWebhookReceiver: Sendable {
         return TestWebhookReceiver(port: port, group: group, task: task, shared: shared)
     }
 
-    func shutdown() async {
+    public func shutdown() async {
         await group.triggerGracefulShutdown()
         await task.value
     }

@@ -2,8 +2,8 @@ import Foundation
 import Testing
 
 /// Paths of the package and its built binaries (tests run the real executables).
-enum PackagePaths {
-    static let root: String = {
+public enum PackagePaths {
+    public static let root: String = {
         var url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         while url.path != "/", !FileManager.default.fileExists(atPath: url.path + "/Package.swift") {
             url.deleteLastPathComponent()
@@ -12,7 +12,7 @@ enum PackagePaths {
     }()
 
     /// `.build/debug/NAME`; the test fails with a clear message when it was not built.
-    static func binary(_ name: String) throws -> String {
+    public static func binary(_ name: String) throws -> String {
         let path = root + "/.build/debug/" + name
         guard FileManager.default.isExecutableFile(atPath: path) else {
             Issue.record("\(path) is missing: run `swift build --product \(name)` (make test does) before the tests")
@@ -21,23 +21,23 @@ enum PackagePaths {
         return path
     }
 
-    static var journalSandbox: String { root + "/Tests/Support/journal-sandbox.sh" }
+    public static var journalSandbox: String { root + "/Tests/Support/journal-sandbox.sh" }
 }
 
-struct HarnessError: Error, CustomStringConvertible {
-    var description: String
-    init(_ text: String) { description = text }
+public struct HarnessError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ text: String) { description = text }
 }
 
 /// A temporary directory removed at the end of the test.
-final class TemporaryDirectory {
-    let path: String
-    init(_ prefix: String = "akua-driftd-test") throws {
+public final class TemporaryDirectory {
+    public let path: String
+    public init(_ prefix: String = "akua-driftd-test") throws {
         path = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
-    func file(_ name: String) -> String { path + "/" + name }
-    func write(_ name: String, _ text: String, mode: Int = 0o600) throws -> String {
+    public func file(_ name: String) -> String { path + "/" + name }
+    public func write(_ name: String, _ text: String, mode: Int = 0o600) throws -> String {
         let target = file(name)
         guard FileManager.default.createFile(atPath: target, contents: Data(text.utf8), attributes: [.posixPermissions: mode]) else {
             throw HarnessError("cannot write \(target)")
@@ -48,12 +48,12 @@ final class TemporaryDirectory {
 }
 
 /// A child process with captured output, stopped for sure when the test ends.
-final class ChildProcess: @unchecked Sendable {
-    let process = Process()
-    let stdoutPath: String
-    let stderrPath: String
+public final class ChildProcess: @unchecked Sendable {
+    public let process = Process()
+    public let stdoutPath: String
+    public let stderrPath: String
 
-    init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, logDirectory: String, name: String) throws {
+    public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, logDirectory: String, name: String) throws {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let environment { process.environment = environment }
@@ -67,16 +67,16 @@ final class ChildProcess: @unchecked Sendable {
         try process.run()
     }
 
-    var pid: Int32 { process.processIdentifier }
-    var isRunning: Bool { process.isRunning }
-    var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
-    var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+    public var pid: Int32 { process.processIdentifier }
+    public var isRunning: Bool { process.isRunning }
+    public var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
+    public var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
 
-    func signal(_ signal: Int32) { if process.isRunning { kill(process.processIdentifier, signal) } }
+    public func signal(_ signal: Int32) { if process.isRunning { kill(process.processIdentifier, signal) } }
 
     /// Waits (bounded) for the process to exit and returns its status.
     @discardableResult
-    func waitForExit(timeout: Duration) async throws -> Int32 {
+    public func waitForExit(timeout: Duration) async throws -> Int32 {
         do {
             try await eventually(timeout: timeout, "process \(process.executableURL?.lastPathComponent ?? "?") \(process.arguments?.prefix(3).joined(separator: " ") ?? "") exits") { !self.process.isRunning }
         } catch {
@@ -96,7 +96,7 @@ final class ChildProcess: @unchecked Sendable {
 
 /// Polls `condition` every 50 ms until it holds, failing with `what` after `timeout`.
 /// (A bounded wait for an observable condition, never a fixed sleep.)
-func eventually(timeout: Duration, _ what: String, _ condition: () throws -> Bool) async throws {
+public func eventually(timeout: Duration, _ what: String, _ condition: () throws -> Bool) async throws {
     let clock = ContinuousClock()
     let deadline = clock.now + timeout
     while true {
@@ -110,7 +110,7 @@ func eventually(timeout: Duration, _ what: String, _ condition: () throws -> Boo
 }
 
 /// Reads a journal dump (`journalctl -o json`, one object per line) written by journal-sandbox.sh.
-func readJournal(_ path: String) -> [[String: String]] {
+public func readJournal(_ path: String) -> [[String: String]] {
     guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
     return text.split(separator: "\n").compactMap { line in
         guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
