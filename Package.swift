@@ -129,13 +129,29 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Benchmarks (`make bench`, `make bench-smoke`): fleet harness around akua-sim and akua-driftd, the
+        // in-process engine lag probe and micro-benchmarks of the hot paths.
+        .executableTarget(
+            name: "drift-bench",
+            dependencies: [
+                "DriftDaemon", "DriftConfig", "DriftCore", "DriftStore", "DriftWebhooks", "DriftSystemd", "AkuaAPI",
+                "AkuaSimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(name: "DriftCoreTests", dependencies: ["DriftCore"]),
         .testTarget(name: "DriftConfigTests", dependencies: ["DriftConfig"]),
         .testTarget(name: "AkuaSimulatorTests", dependencies: [
             "AkuaSimulator", .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         .testTarget(name: "AkuaAPITests", dependencies: ["AkuaAPI", "AkuaSimulator", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "DriftStoreTests", dependencies: ["DriftStore"]),
+        .testTarget(name: "DriftStoreTests", dependencies: ["DriftStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "DriftSystemdTests", dependencies: ["DriftSystemd", .product(name: "Logging", package: "swift-log")]),
         // Shared by the integration suites: child processes, bounded waits, a recording webhook receiver.
         .target(
@@ -151,5 +167,6 @@ let package = Package(
             "DriftDaemon", "AkuaSimulator", "DriftSystemd", "DriftStore", "DriftWebhooks", "DriftCore", "DriftTestSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .testTarget(name: "ReliabilityTests", dependencies: ["DriftDaemon", "AkuaSimulator", "DriftStore", "DriftWebhooks", "DriftConfig", "DriftCore", "AkuaAPI", "DriftTestSupport", .product(name: "Logging", package: "swift-log")]),
     ]
 )

@@ -74,5 +74,7 @@ deb: release-driftd
 	bash deploy/build-deb.sh $(RELEASE_BIN) $(EXAMPLE_CONFIG) $(DIST) $(VERSION)
 
 ## Boots a throwaway systemd container, installs the .deb there and checks the service.
+## run.sh exits 77 without root or systemd-nspawn (after printing "SKIPPED: ..."); make
+## reports that as success so a skip does not fail the build.
 system-test:
-	bash Tests/system/run.sh
+	@SWIFT='$(SWIFT)' bash Tests/system/run.sh; rc=$$?; [ $$rc -eq 77 ] && exit 0; exit $$rc

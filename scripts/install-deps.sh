@@ -2,7 +2,7 @@
 # Installs the Debian packages the build and the test suites need, when run as root and they are missing.
 # The Swift toolchain itself is expected at /opt/swift (or on PATH).
 set -eu
-packages=(libsystemd-dev libsqlite3-dev pkg-config systemd systemd-container python3 curl wrk)
+packages=(libsystemd-dev libsqlite3-dev pkg-config systemd systemd-container python3 curl wrk jq binutils procps openssl)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

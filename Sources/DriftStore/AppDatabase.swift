@@ -15,6 +15,7 @@ public struct AppDatabase: Sendable {
     /// Opens (creating if needed) the state file for the daemon and migrates it.
     public static func open(path: String) throws(StoreError) -> AppDatabase {
         let exists = FileManager.default.fileExists(atPath: path)
+        try inspectHeader(path: path)
         var config = Configuration()
         config.busyMode = .timeout(5)
         config.prepareDatabase { db in
@@ -40,6 +41,7 @@ public struct AppDatabase: Sendable {
         guard FileManager.default.fileExists(atPath: path) else {
             throw .cannotOpen(path: path, detail: "no such file (has the daemon run yet?)")
         }
+        try inspectHeader(path: path)
         var config = Configuration()
         config.readonly = true
         config.busyMode = .timeout(5)
@@ -64,6 +66,26 @@ public struct AppDatabase: Sendable {
         try database.verifyOwnership(fileExisted: false)
         try database.migrate()
         return database
+    }
+
+    /// Refuses, before SQLite touches it, a file that is neither empty, nor a new database, nor ours:
+    /// opening another application's file in WAL mode would already rewrite its header.
+    static func inspectHeader(path: String) throws(StoreError) {
+        // Absent or unreadable: SQLite creates it or reports why it cannot.
+        guard let handle = FileHandle(forReadingAtPath: path) else { return }
+        defer { try? handle.close() }
+        let header = [UInt8]((try? handle.read(upToCount: 100)) ?? Data())
+        // An empty file is a new database (`touch state.sqlite`).
+        if header.isEmpty { return }
+        guard header.count == 100, header.prefix(16).elementsEqual("SQLite format 3\0".utf8) else {
+            throw .corrupt(path: path, detail: "not a SQLite database (bad file header)")
+        }
+        func uint32(at offset: Int) -> UInt32 { header[offset..<offset + 4].reduce(0) { $0 << 8 | UInt32($1) } }
+        let id = Int32(bitPattern: uint32(at: 68))
+        if id == applicationID { return }
+        // Another application_id, or a schema (non-zero schema cookie) that is not ours. (A file whose content
+        // is still in its WAL passes here and is checked by `verifyOwnership` through SQLite.)
+        if id != 0 || uint32(at: 40) != 0 { throw .foreign(path: path) }
     }
 
     static func classify(_ error: DatabaseError, path: String) -> StoreError {

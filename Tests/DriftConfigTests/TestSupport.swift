@@ -19,7 +19,7 @@ final class TempDirectory {
         var template = Array((base + "/driftconfig-test-XXXXXX").utf8CString)
         let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         precondition(made != nil, "mkdtemp failed")
-        path = String(cString: template)
+        path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     deinit {
@@ -35,7 +35,7 @@ final class TempDirectory {
     @discardableResult
     func write(_ name: String, bytes: [UInt8], mode: mode_t = 0o600) -> String {
         let full = path + "/" + name
-        FileManager.default.createFile(atPath: full, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: full, contents: Data(bytes))
         chmod(full, mode)
         return full
     }

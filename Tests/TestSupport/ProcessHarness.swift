@@ -122,3 +122,41 @@ public func readJournal(_ path: String) -> [[String: String]] {
         return entry
     }
 }
+
+extension ChildProcess {
+    /// Runs `executable` to completion (bounded by `timeout`) and returns its exit status and output.
+    public static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil, logDirectory: String,
+        name: String, timeout: Duration = .seconds(60)
+    ) async throws -> (status: Int32, stdout: String, stderr: String) {
+        let child = try ChildProcess(executable, arguments, environment: environment, logDirectory: logDirectory, name: name)
+        let status = try await child.waitForExit(timeout: timeout)
+        return (status, child.stdout, child.stderr)
+    }
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago (bound, then released), for servers started later.
+public func freeLoopbackPort() throws -> Int {
+    #if os(Linux)
+    let streamType = Int32(SOCK_STREAM.rawValue)
+    #else
+    let streamType = SOCK_STREAM
+    #endif
+    let fd = socket(AF_INET, streamType, 0)
+    guard fd >= 0 else { throw HarnessError("socket() failed") }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    let bound = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard bound == 0 else { throw HarnessError("bind() failed") }
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let named = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+    }
+    guard named == 0 else { throw HarnessError("getsockname() failed") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}

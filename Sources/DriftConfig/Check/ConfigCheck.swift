@@ -2,7 +2,8 @@ import DriftCore
 import Foundation
 
 /// What `akua-driftd check-config` prints and its exit code: 0 with a one-line summary on stdout
-/// (warnings on stderr first), or 78 (EX_CONFIG) with every diagnostic on stderr.
+/// and any warnings on stderr, or 78 (EX_CONFIG) with every diagnostic on stderr. Print the stderr
+/// lines before the stdout line.
 public enum ConfigCheck {
     /// EX_CONFIG from sysexits.h.
     public static let exitConfigError: Int32 = 78

@@ -112,4 +112,42 @@ struct ClockJumpTests {
             #expect(Set(checks.map(\.occurrence)).count == checks.count - (index.isMultiple(of: 2) ? 0 : 1))
         }
     }
+
+    @Test("a timer up to 1s late fires at once; a later one is deferred once, never twice")
+    func lateTimerDeferredOnce() {
+        let id = "mch_late"
+        let phase = SlotMath.phase(machineID: id, intervalMs: Self.interval)
+        let slot = SlotMath.nextSlot(after: t0, intervalMs: Self.interval, phaseMs: phase)
+        let delay = SlotMath.catchUpDelay(machineID: id, windowMs: minute)
+        #expect(delay > 0)
+        var onTime = SchedulerCore(settings: SchedulerSettings(catchUpWindowMs: minute))
+        onTime.setMachines([MachinePlan(id: id, intervalMs: Self.interval, lastSlotMs: slot - Self.interval)], now: t0)
+        #expect(onTime.fire(now: slot + SchedulerCore.lateToleranceMs).count == 1)
+
+        var late = SchedulerCore(settings: SchedulerSettings(catchUpWindowMs: minute))
+        late.setMachines([MachinePlan(id: id, intervalMs: Self.interval, lastSlotMs: slot - Self.interval)], now: t0)
+        #expect(late.fire(now: slot + 5 * second).isEmpty)
+        #expect(late.nextDue(machineID: id) == slot + 5 * second + delay)
+        // The adapter is late again (an overloaded host): the deferred check runs anyway.
+        #expect(late.fire(now: slot + 5 * second + delay + 5 * second) == [.check(
+            machineID: id, occurrence: Occurrence(kind: .scheduled, at: slot), attempt: 1, dueAtMs: slot + 5 * second + delay)])
+    }
+
+    @Test("a forward jump never defers a refresh past the report's expiry")
+    func lateRefreshDoesNotLapse() {
+        let id = "mch_late_refresh"
+        let phase = SlotMath.phase(machineID: id, intervalMs: Self.interval)
+        let slot = SlotMath.nextSlot(after: t0, intervalMs: Self.interval, phaseMs: phase)
+        var harness = SchedulerHarness(settings: SchedulerSettings(refreshBeforeMs: minute, catchUpWindowMs: minute), now: slot + 1)
+        harness.setMachines([MachinePlan(id: id, intervalMs: Self.interval, lastSlotMs: slot, reportCreatedAtMs: slot,
+                                         reportExpiresAtMs: slot + 5 * minute, stateKnown: true)])
+        #expect(harness.core.nextDue(machineID: id) == slot + 4 * minute)
+        // The refresh was due at slot+4m; the clock jumps to 20s before expiry.
+        harness.now = slot + 5 * minute - 20 * second
+        harness.run(until: slot + 10 * minute) { freshReport(now: $0.firedAt, ttl: 5 * minute) }
+        let refresh = try! #require(harness.checks.first)
+        #expect(refresh.occurrence == Occurrence(kind: .refresh, at: slot + 4 * minute))
+        #expect(refresh.firedAt < slot + 5 * minute - 10 * second)
+        #expect(harness.expiries.isEmpty)
+    }
 }

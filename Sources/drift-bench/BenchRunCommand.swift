@@ -1,0 +1,154 @@
+import ArgumentParser
+import DriftCore
+import Foundation
+
+/// `drift-bench run`: the fleet benchmark (`make bench`) or its smoke run (`make bench-smoke`).
+struct BenchRunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run akua-sim and akua-driftd on loopback for each fleet size and print one table.")
+
+    @Option(help: "Comma list of fleet sizes.")
+    var fleets: String = "1000,10000,100000"
+
+    @Option(help: "The akua-driftd binary.")
+    var driftd: String = ".build-release/release/akua-driftd"
+
+    @Option(help: "The akua-sim binary.")
+    var sim: String = ".build-release/release/akua-sim"
+
+    @Option(name: .customLong("wrk-script"), help: "wrk Lua script for the ceiling.")
+    var wrkScript: String = "bench/wrk-create.lua"
+
+    @Option(help: "Directory for latest.json and latest.md.")
+    var out: String = "bench/results"
+
+    @Option(help: "Label of the binaries in the table header (release, debug).")
+    var binaries: String = "release"
+
+    @Option(name: .customLong("idle-seconds"), help: "Length of the idle window.")
+    var idleSeconds: Double?
+
+    @Flag(help: "Short phases, sanity assertions on every figure (make bench-smoke); targets are reported, not enforced.")
+    var smoke = false
+
+    @Flag(help: "Keep the work directory (configs, state files, logs).")
+    var keep = false
+
+    func run() async throws {
+        let sizes = try fleets.split(separator: ",").map { text -> Int in
+            guard let value = Int(text.trimmingCharacters(in: .whitespaces)), value >= 100 else {
+                throw ValidationError("--fleets: sizes must be integers >= 100")
+            }
+            return value
+        }
+        let tools = BenchTools(
+            driftd: Self.absolute(driftd), sim: Self.absolute(sim), bench: Self.selfPath(), wrkScript: Self.absolute(wrkScript))
+        for path in [tools.driftd, tools.sim] where access(path, X_OK) != 0 {
+            throw ValidationError("\(path) is not an executable (build it first)")
+        }
+        guard access(tools.wrkScript, R_OK) == 0 else { throw ValidationError("\(tools.wrkScript) is missing") }
+        guard Wrk.executable != nil else { throw ValidationError("wrk is not installed (apt-get install wrk)") }
+
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("drift-bench-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        let receiver = try await WebhookReceiver.start()
+        var results: [FleetResult] = []
+        var failure: (any Error)?
+        for size in sizes {
+            var plan = FleetPlan(machines: size)
+            if smoke {
+                plan.idleSeconds = 5
+                plan.settleSeconds = 1
+                plan.saturationWarmup = 1
+                plan.saturationSeconds = 3
+                plan.wrkSeconds = 2
+                plan.wrkThreads = [1]
+                plan.lagWarmup = 1
+                plan.lagSeconds = 3
+            }
+            if let idleSeconds { plan.idleSeconds = idleSeconds }
+            let label = BenchReport.count(size)
+            Self.progress("== \(label) machines")
+            let bench = FleetBench(
+                plan: plan, tools: tools, directory: work + "/fleet-\(size)", receiver: receiver,
+                log: { Self.progress("[\(label)] " + $0) })
+            do {
+                results.append(try await bench.run())
+            } catch {
+                failure = error
+                Self.progress("[\(label)] FAILED: \(error)")
+                break
+            }
+        }
+        await receiver.shutdown()
+
+        var report = BenchReport(
+            date: Self.isoDate(), host: .current(), command: CommandLine.arguments.joined(separator: " "),
+            binaries: binaries, fleets: results)
+        report.evaluate()
+        let table = report.table()
+        print(table)
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        try report.json().write(to: URL(fileURLWithPath: out + "/latest.json"))
+        try Data((table + "\n").utf8).write(to: URL(fileURLWithPath: out + "/latest.md"))
+        print("\nJSON: \(out)/latest.json")
+
+        if let failure {
+            print("work directory kept for its logs: \(work)")
+            throw failure
+        }
+        if smoke {
+            let problems = results.flatMap(Self.sanityProblems)
+            guard problems.isEmpty else {
+                print("bench-smoke: FAILED\n  " + problems.joined(separator: "\n  ") + "\nwork directory kept: \(work)")
+                throw ExitCode(1)
+            }
+            print("bench-smoke: every figure produced and sane")
+        }
+        if !keep { try? FileManager.default.removeItem(atPath: work) } else { print("work directory: \(work)") }
+    }
+
+    /// Every figure present and within physical sense (the smoke run uses debug binaries, so targets are not enforced).
+    static func sanityProblems(_ r: FleetResult) -> [String] {
+        var problems: [String] = []
+        func expect(_ ok: Bool?, _ what: String) {
+            if ok != true { problems.append("\(count(r.machines)) machines: \(what)") }
+        }
+        expect(r.readyColdSeconds.map { $0 > 0 && $0 < 60 }, "start to READY=1 missing or not in (0, 60) s")
+        expect(r.readyRestartSeconds.map { $0 > 0 && $0 < 60 }, "restart to READY=1 missing or not in (0, 60) s")
+        expect(r.rssSteadyMiB.map { $0 > 1 && $0 < 4096 }, "steady RSS missing or not in (1, 4096) MiB")
+        expect(r.rssPerMachineKiB.map { $0 > 0 }, "RSS per machine missing")
+        expect(r.firstRoundChecksPerSecond.map { $0 > 0 }, "first round rate missing")
+        expect(r.saturationChecksPerSecond.map { $0 > 0 }, "saturation checks/s missing")
+        expect(r.wrkCeiling.map { $0 > 0 }, "wrk ceiling missing")
+        expect(r.ratio.map { $0 > 0 && $0 < 5 }, "ratio missing or absurd")
+        expect(r.lagMs.map { $0.count >= 100 && $0.p50 >= 0 && $0.p50 <= $0.p99 && $0.p99 <= $0.max }, "lag percentiles missing or inconsistent")
+        expect(r.lagChecksPerSecond.map { $0 > 500 && $0 < 1500 }, "lag probe did not run near 1,000 checks/s")
+        expect(r.deliveryMs.map { $0.count >= 1 && $0.p50 >= -1 && $0.p50 <= $0.p99 && $0.p99 < 60_000 }, "delivery latency missing or absurd")
+        expect(r.idle.map { $0.cpuSecondsPerMinute >= 0 && $0.wakeupsPerMinute > 0 && $0.checksPerMinute >= 0 }, "idle figures missing")
+        expect(r.reloadSighupToReadySeconds.map { $0 > 0 && $0 < 60 }, "reload time missing")
+        expect(r.restartUnexpectedReports.map { $0 == 0 }, "a restart re-created reports of machines that were not due")
+        expect(r.reloadUnexpectedReports.map { $0 == 0 }, "a reload re-created reports of unchanged machines that were not due")
+        return problems
+    }
+
+    static func count(_ value: Int) -> String { BenchReport.count(value) }
+
+    static func progress(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    }
+
+    static func selfPath() -> String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? absolute(CommandLine.arguments[0])
+    }
+
+    static func isoDate() -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: Date())
+    }
+}

@@ -1,0 +1,87 @@
+import AkuaAPI
+import ArgumentParser
+import DriftConfig
+import DriftCore
+import DriftDaemon
+import DriftStore
+import DriftSystemd
+import DriftWebhooks
+import Foundation
+import Logging
+import Synchronization
+
+/// `drift-bench engine-probe`: the daemon's engine, client, state file and webhook dispatcher, assembled
+/// from a config file exactly as `DaemonService.start()` does, with the engine's `onCheckStarted` hook
+/// recording scheduling lag (start minus due time) of every check started in the measurement window.
+/// Run as its own process by `drift-bench run`, so that nothing else shares its threads.
+struct EngineProbeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "engine-probe", abstract: "Run the engine from a config and record scheduling lag (used by `run`).",
+        shouldDisplay: false)
+
+    @Option(help: "Daemon config file.")
+    var config: String
+
+    @Option(help: "Seconds before measuring.")
+    var warmup: Double = 3
+
+    @Option(help: "Seconds of measurement.")
+    var duration: Double = 15
+
+    @Option(help: "Where to write the JSON result.")
+    var out: String
+
+    struct Result: Codable {
+        var lagMs: Percentiles?
+        var checksStarted: Int
+        var checksPerSecond: Double
+        var cpuSeconds: Double
+    }
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        LoggingSetup.bootstrap(target: .stderr, level: .notice, environment: environment)
+        let logger = Logger(label: "akua-driftd")
+        let loaded: LoadedConfig
+        switch ConfigLoader.load(path: config, environment: environment) {
+        case .success(let value): loaded = value
+        case .failure(let error): throw BenchError(error.diagnostics.map(\.description).joined(separator: "\n"))
+        }
+        let database = try AppDatabase.open(path: loaded.config.state.path)
+        let client = try AkuaClient(configuration: DaemonAssembly.clientConfiguration(loaded, environment: environment), logger: logger)
+        let engine = DriftEngine(
+            database: database, source: client, settings: DaemonAssembly.engineSettings(loaded), logger: logger)
+        let dispatcher = WebhookDispatcher(
+            endpoints: try DaemonAssembly.endpoints(loaded), database: database, userAgent: "akua-driftd/\(akuaDriftdVersion)",
+            logger: logger, now: { SystemClock().nowMs() })
+        engine.onOutbox = { [dispatcher] in dispatcher.wake() }
+
+        let clock = SystemClock()
+        let windowStart = clock.nowMs() + Int64(warmup * 1000)
+        let windowEnd = windowStart + Int64(duration * 1000)
+        let samples = Mutex<[Int64]>([])
+        samples.withLock { $0.reserveCapacity(Int(duration * 2_000)) }
+        engine.onCheckStarted = { due, started in
+            guard started >= windowStart, started < windowEnd else { return }
+            samples.withLock { $0.append(started - due) }
+        }
+        try engine.start()
+        let deliveries = Task { await dispatcher.run() }
+        try await Task.sleep(for: .milliseconds(Int((warmup + duration) * 1000)))
+        await engine.stop(graceMs: 5_000)
+        deliveries.cancel()
+        await deliveries.value
+        await client.shutdown()
+
+        var usage = rusage()
+        getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
+        let lags = samples.withLock { $0 }
+        let result = Result(
+            lagMs: Percentiles(lags.map(Double.init)), checksStarted: lags.count,
+            checksPerSecond: Double(lags.count) / duration,
+            cpuSeconds: Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(result).write(to: URL(fileURLWithPath: out))
+    }
+}

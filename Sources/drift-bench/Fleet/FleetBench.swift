@@ -1,0 +1,338 @@
+import DriftCore
+import Foundation
+
+/// How long each phase of a fleet run lasts (the smoke run shortens everything).
+struct FleetPlan: Sendable {
+    var machines: Int
+    var idleSeconds: Double = 60
+    var settleSeconds: Double = 3
+    var saturationWarmup: Double = 3
+    var saturationSeconds: Double = 10
+    var wrkSeconds: Double = 10
+    var wrkThreads: [Int] = [1, 2]
+    var lagWarmup: Double = 3
+    var lagSeconds: Double = 15
+    var maxInFlight: Int = 32
+}
+
+/// The executables a fleet run starts.
+struct BenchTools: Sendable {
+    var driftd: String
+    var sim: String
+    var bench: String
+    var wrkScript: String
+}
+
+/// One fleet size, end to end: akua-sim with N machines, `akua-driftd run` under our own NOTIFY_SOCKET,
+/// cold start, first round, idle window, restart, one-machine reload, saturation, the wrk ceiling of the
+/// same simulator, then the in-process engine probe at 1,000 checks/s with the webhook receiver.
+final class FleetBench: @unchecked Sendable {
+    let plan: FleetPlan
+    let tools: BenchTools
+    let directory: String
+    let receiver: WebhookReceiver
+    let log: @Sendable (String) -> Void
+
+    private var result: FleetResult
+    private var files: FleetFiles!
+    private var notify: NotifySocket!
+    private var sim: ChildProcess?
+    private var daemon: ChildProcess?
+    private var admin: SimAdmin!
+    private var baseURL = ""
+    private var configPath = ""
+    private var statePath = ""
+    private let hourMs: Int64 = 3_600_000
+
+    init(plan: FleetPlan, tools: BenchTools, directory: String, receiver: WebhookReceiver, log: @escaping @Sendable (String) -> Void) {
+        self.plan = plan
+        self.tools = tools
+        self.directory = directory
+        self.receiver = receiver
+        self.log = log
+        result = FleetResult(machines: plan.machines)
+    }
+
+    func run() async throws -> FleetResult {
+        files = try FleetFiles(directory: directory, machines: plan.machines)
+        result.randomMachines = files.randomMachines
+        notify = try NotifySocket(path: directory + "/notify.sock")
+        defer {
+            daemon?.kill9()
+            sim?.kill9()
+            notify.close()
+        }
+        try await startSimulator()
+        try await coldStartAndFirstRound()
+        try await idleWindow()
+        try await restart()
+        try await reloadOneMachine()
+        try await saturation()
+        if let exit = await daemon?.stop() { record(exit, phase: "reload+saturation") }
+        daemon = nil
+        try await ceiling()
+        try await lagAndDelivery()
+        _ = await sim?.stop()
+        sim = nil
+        return result
+    }
+
+    // MARK: Phases
+
+    private func startSimulator() async throws {
+        let sim = try ChildProcess(
+            tools.sim,
+            ["--listen", "127.0.0.1:0", "--token", files.token, "--machine-count", String(files.fixedMachines),
+             "--scenario", files.scenarioPath, "--ttl", "2h", "--seed", "1"],
+            environment: ["PATH": "/usr/bin:/bin"], logDirectory: directory, name: "akua-sim")
+        self.sim = sim
+        let deadline = Clocks.monotonicNs() + 120_000_000_000
+        while Clocks.monotonicNs() < deadline {
+            if let line = sim.stdout.split(separator: "\n").first(where: { $0.hasPrefix("akua-sim listening on ") }) {
+                baseURL = String(line.dropFirst("akua-sim listening on ".count))
+                admin = SimAdmin(adminURL: String(baseURL.dropLast(3)) + "/_sim")
+                return
+            }
+            guard sim.isRunning else { break }
+            await Clocks.sleep(seconds: 0.02)
+        }
+        throw BenchError("akua-sim did not start: \(sim.stderrTail())")
+    }
+
+    private func coldStartAndFirstRound() async throws {
+        statePath = directory + "/state.sqlite"
+        configPath = try files.writeConfig(
+            "config.toml", baseURL: baseURL, webhookURL: receiver.url, interval: "1h", catchUpWindow: "1s",
+            maxInFlight: plan.maxInFlight, statePath: statePath)
+        let (daemon, ready) = try await startDaemon(phase: "cold")
+        result.readyColdSeconds = Clocks.seconds(from: daemon.spawnedAt, to: ready.message.at)
+        log("READY=1 after \(fmt(result.readyColdSeconds, 3)) s (empty state file)")
+
+        let timeout = Double(plan.machines) / 100 + 120
+        guard let done = await notify.next(after: ready.index, timeout: timeout, where: { Self.unknownCount($0.status) == 0 }) else {
+            throw BenchError("the first round did not finish within \(Int(timeout)) s: \(daemon.stderrTail())")
+        }
+        let seconds = Clocks.seconds(from: ready.message.at, to: done.message.at)
+        result.firstRoundSeconds = seconds
+        result.firstRoundChecksPerSecond = Double(plan.machines) / max(seconds, 0.001)
+        log("first round: \(plan.machines) checks recorded in \(fmt(seconds, 2)) s (status resolution 1 s)")
+        await Clocks.sleep(seconds: plan.settleSeconds)
+        result.rssAfterFirstRoundMiB = ProcStats.memory(pid: daemon.pid).map { Double($0.rssKiB) / 1024 }
+    }
+
+    private func idleWindow() async throws {
+        guard let daemon else { return }
+        let before = try await admin.stats()
+        let cpu0 = ProcStats.cpuSeconds(pid: daemon.pid) ?? 0
+        let switches0 = ProcStats.contextSwitches(pid: daemon.pid)
+        let cursor = notify.count
+        let t0 = Clocks.monotonicNs()
+        let perf = await PerfStat.measure(pid: daemon.pid, seconds: plan.idleSeconds, workDirectory: directory)
+        let remaining = plan.idleSeconds - Clocks.seconds(from: t0, to: Clocks.monotonicNs())
+        if remaining > 0 { await Clocks.sleep(seconds: remaining) }
+        let t1 = Clocks.monotonicNs()
+        let cpu1 = ProcStats.cpuSeconds(pid: daemon.pid) ?? 0
+        let switches1 = ProcStats.contextSwitches(pid: daemon.pid)
+        let after = try await admin.stats()
+        let memory = ProcStats.memory(pid: daemon.pid)
+
+        let seconds = Clocks.seconds(from: t0, to: t1)
+        let minutes = seconds / 60
+        var procSwitches = 0
+        for (tid, count) in switches1.perThread { procSwitches += count - (switches0.perThread[tid] ?? 0) }
+        let pings = notify.all().dropFirst(cursor).filter { $0.has("WATCHDOG=1") && $0.at >= t0 && $0.at <= t1 }.count
+        let checks = Double(after.createsTotal - before.createsTotal)
+        let wakeups = perf.map { Double($0.contextSwitches) } ?? Double(procSwitches)
+        result.idle = FleetResult.Idle(
+            seconds: seconds, cpuSeconds: cpu1 - cpu0, cpuSecondsPerMinute: (cpu1 - cpu0) / minutes,
+            perfWakeupsPerMinute: perf.map { Double($0.contextSwitches) / minutes },
+            procWakeupsPerMinute: Double(procSwitches) / minutes, wakeupsPerMinute: wakeups / minutes,
+            checksPerMinute: checks / minutes, dueChecksPerMinute: Double(plan.machines) * 60 / 3600,
+            watchdogPingsPerMinute: Double(pings) / minutes, threads: switches1.threads,
+            wakeupsPerEvent: wakeups / max(1, checks + Double(pings)))
+        if let memory {
+            result.rssSteadyMiB = Double(memory.rssKiB) / 1024
+            result.rssPerMachineKiB = Double(memory.rssKiB) / Double(plan.machines)
+            result.rssPeakMiB = Double(memory.peakKiB) / 1024
+        }
+        log("idle \(Int(seconds)) s: cpu \(fmt(cpu1 - cpu0, 2)) s, \(Int(wakeups)) wake-ups (\(perf == nil ? "/proc" : "perf")), \(Int(checks)) checks, \(pings) watchdog pings; RSS \(fmt(result.rssSteadyMiB, 1)) MiB")
+    }
+
+    private func restart() async throws {
+        guard let old = daemon else { return }
+        let before = try await admin.stats()
+        let from = Clocks.wallUs() / 1000
+        if let exit = await old.stop() { record(exit, phase: "cold+idle") }
+        daemon = nil
+        let (daemon, ready) = try await startDaemon(phase: "restart")
+        result.readyRestartSeconds = Clocks.seconds(from: daemon.spawnedAt, to: ready.message.at)
+        await Clocks.sleep(seconds: plan.settleSeconds)
+        let after = try await admin.stats()
+        let check = unexpectedReports(before: before, after: after, fromMs: from, toMs: Clocks.wallUs() / 1000, intervalMs: hourMs, changed: [])
+        result.restartUnexpectedReports = check.unexpected
+        result.restartReportsCreated = after.createsTotal - before.createsTotal
+        log("restart: READY=1 after \(fmt(result.readyRestartSeconds, 3)) s; reports created since: \(result.restartReportsCreated ?? -1) (\(check.unexpected) not due)")
+    }
+
+    private func reloadOneMachine() async throws {
+        guard let daemon else { return }
+        let changed = files.machineIDs[0]
+        configPath = try files.writeConfig(
+            "config.toml", baseURL: baseURL, webhookURL: receiver.url, interval: "1h", catchUpWindow: "1s",
+            maxInFlight: plan.maxInFlight, statePath: statePath, overrides: [changed: "30m"])
+        let before = try await admin.stats()
+        let from = Clocks.wallUs() / 1000
+        let reload = try await sighup(daemon)
+        result.reloadSighupToReadySeconds = reload.sighupToReady
+        result.reloadReloadingToReadySeconds = reload.reloadingToReady
+        await Clocks.sleep(seconds: plan.settleSeconds)
+        let after = try await admin.stats()
+        let check = unexpectedReports(before: before, after: after, fromMs: from, toMs: Clocks.wallUs() / 1000, intervalMs: hourMs, changed: [changed])
+        result.reloadUnexpectedReports = check.unexpected
+        result.reloadReportsCreated = after.createsTotal - before.createsTotal
+        log("reload (1 machine changed): SIGHUP -> READY=1 \(fmt(reload.sighupToReady * 1000, 1)) ms, RELOADING=1 -> READY=1 \(fmt(reload.reloadingToReady.map { $0 * 1000 }, 1)) ms; reports created since: \(result.reloadReportsCreated ?? -1) (\(check.unexpected) not due)")
+    }
+
+    private func saturation() async throws {
+        guard let daemon, let sim else { return }
+        configPath = try files.writeConfig(
+            "config.toml", baseURL: baseURL, webhookURL: receiver.url, interval: "1s", catchUpWindow: "1s",
+            maxInFlight: plan.maxInFlight, statePath: statePath)
+        let reload = try await sighup(daemon)
+        result.reloadAllSeconds = reload.sighupToReady
+        await Clocks.sleep(seconds: plan.saturationWarmup)
+        let (s0, t0) = try await timedStats()
+        let daemonCPU0 = ProcStats.cpuSeconds(pid: daemon.pid) ?? 0
+        let simCPU0 = ProcStats.cpuSeconds(pid: sim.pid) ?? 0
+        await Clocks.sleep(seconds: plan.saturationSeconds)
+        let daemonCPU1 = ProcStats.cpuSeconds(pid: daemon.pid) ?? 0
+        let simCPU1 = ProcStats.cpuSeconds(pid: sim.pid) ?? 0
+        let (s1, t1) = try await timedStats()
+        let seconds = Clocks.seconds(from: t0, to: t1)
+        result.saturationChecksPerSecond = Double(s1.requestsTotal - s0.requestsTotal) / seconds
+        result.saturationOfferedPerSecond = Double(plan.machines)
+        result.saturationDaemonCPU = (daemonCPU1 - daemonCPU0) / seconds
+        result.saturationSimCPU = (simCPU1 - simCPU0) / seconds
+        guard daemon.isRunning else { throw BenchError("akua-driftd died during saturation: \(daemon.stderrTail())") }
+        log("saturation (interval 1 s, \(plan.machines) checks/s offered): \(fmt(result.saturationChecksPerSecond, 0)) checks/s; daemon \(fmt(result.saturationDaemonCPU.map { $0 * 100 }, 0))% cpu, sim \(fmt(result.saturationSimCPU.map { $0 * 100 }, 0))% cpu")
+    }
+
+    private func ceiling() async throws {
+        for threads in plan.wrkThreads {
+            let run = try await Wrk.run(
+                baseURL: baseURL, script: tools.wrkScript, token: files.token, machines: files.fixedMachines,
+                prefix: FleetFiles.fixedPrefix, threads: threads, connections: plan.maxInFlight, seconds: plan.wrkSeconds,
+                workDirectory: directory)
+            guard run.non2xx == 0 else { throw BenchError("wrk got \(run.non2xx) error responses: check bench/wrk-create.lua against the simulator") }
+            result.wrk.append(run)
+            log("wrk -t\(threads) -c\(plan.maxInFlight): \(fmt(run.requestsPerSecond, 0)) creates/s")
+        }
+        result.wrkCeiling = result.wrk.map(\.requestsPerSecond).max()
+        if let ceiling = result.wrkCeiling, let sustained = result.saturationChecksPerSecond, ceiling > 0 {
+            result.ratio = sustained / ceiling
+        }
+    }
+
+    private func lagAndDelivery() async throws {
+        let intervalSeconds = max(1, plan.machines / 1000)
+        result.lagIntervalSeconds = Double(intervalSeconds)
+        let config = try files.writeConfig(
+            "config-lag.toml", baseURL: baseURL, webhookURL: receiver.url, interval: "\(intervalSeconds)s",
+            catchUpWindow: "\(intervalSeconds)s", maxInFlight: plan.maxInFlight, statePath: directory + "/lag.sqlite")
+        let out = directory + "/engine-probe.json"
+        receiver.reset()
+        let probe = try ChildProcess(
+            tools.bench,
+            ["engine-probe", "--config", config, "--warmup", String(plan.lagWarmup), "--duration", String(plan.lagSeconds), "--out", out],
+            environment: ["PATH": "/usr/bin:/bin"], logDirectory: directory, name: "engine-probe")
+        await Clocks.sleep(seconds: plan.lagWarmup)
+        receiver.reset()
+        guard let exit = await probe.waitForExit(timeout: plan.lagWarmup + plan.lagSeconds + 120), exit.status == 0 else {
+            probe.kill9()
+            throw BenchError("engine-probe failed: \(probe.stderrTail())")
+        }
+        let data = try Data(contentsOf: URL(fileURLWithPath: out))
+        let probeResult = try JSONDecoder().decode(EngineProbeCommand.Result.self, from: data)
+        result.lagMs = probeResult.lagMs
+        result.lagChecksPerSecond = probeResult.checksPerSecond
+        result.deliveryMs = Percentiles(receiver.received().map(\.latencyMs))
+        log("engine at \(fmt(probeResult.checksPerSecond, 0)) checks/s (interval \(intervalSeconds) s): lag p50 \(fmt(result.lagMs?.p50, 1)) p99 \(fmt(result.lagMs?.p99, 1)) max \(fmt(result.lagMs?.max, 1)) ms; \(result.deliveryMs?.count ?? 0) deliveries p50 \(fmt(result.deliveryMs?.p50, 1)) p99 \(fmt(result.deliveryMs?.p99, 1)) ms")
+    }
+
+    // MARK: Helpers
+
+    private func startDaemon(phase: String) async throws -> (ChildProcess, (index: Int, message: NotifySocket.Message)) {
+        let cursor = notify.count
+        let child = try ChildProcess(
+            tools.driftd, ["run", "--config", configPath, "--log-target", "stderr"],
+            environment: ["PATH": "/usr/bin:/bin", "NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "20000000"],
+            logDirectory: directory, name: "akua-driftd-\(phase)")
+        daemon = child
+        guard let ready = await notify.next(after: cursor, timeout: 120, where: { $0.has("READY=1") }) else {
+            child.kill9()
+            throw BenchError("akua-driftd (\(phase)) sent no READY=1: \(child.stderrTail())")
+        }
+        return (child, ready)
+    }
+
+    private func sighup(_ daemon: ChildProcess) async throws -> (sighupToReady: Double, reloadingToReady: Double?) {
+        let cursor = notify.count
+        let sent = Clocks.monotonicNs()
+        daemon.signal(SIGHUP)
+        guard let ready = await notify.next(after: cursor, timeout: 120, where: { $0.has("READY=1") }) else {
+            throw BenchError("akua-driftd sent no READY=1 after SIGHUP: \(daemon.stderrTail())")
+        }
+        let reloading = notify.all()[cursor..<ready.index].first { $0.has("RELOADING=1") }
+        return (Clocks.seconds(from: sent, to: ready.message.at), reloading.map { Clocks.seconds(from: $0.at, to: ready.message.at) })
+    }
+
+    /// Stats and the monotonic midpoint of the request (the counters are read somewhere in between).
+    private func timedStats() async throws -> (SimAdmin.Stats, UInt64) {
+        let a = Clocks.monotonicNs()
+        let stats = try await admin.stats()
+        let b = Clocks.monotonicNs()
+        return (stats, a + (b - a) / 2)
+    }
+
+    /// Machines that got a new report between two stats snapshots although none of their slots began in
+    /// that window (give or take 2 s) and they were not `changed`: reports re-created for nothing.
+    private func unexpectedReports(
+        before: SimAdmin.Stats, after: SimAdmin.Stats, fromMs: Int64, toMs: Int64, intervalMs: Int64, changed: Set<String>
+    ) -> (unexpected: Int, due: Int) {
+        var unexpected = 0
+        var due = 0
+        for (id, count) in after.reportsByMachine where count > (before.reportsByMachine[id] ?? 0) {
+            if changed.contains(id) { continue }
+            let phase = SlotMath.phase(machineID: id, intervalMs: intervalMs)
+            if SlotMath.slotStart(containing: toMs + 2_000, intervalMs: intervalMs, phaseMs: phase) > fromMs - 2_000 {
+                due += 1
+            } else {
+                unexpected += 1
+            }
+        }
+        return (unexpected, due)
+    }
+
+    private func record(_ exit: ChildProcess.Exit, phase: String) {
+        result.daemonLives.append(FleetResult.Life(
+            phase: phase, cpuSeconds: exit.cpuSeconds, contextSwitches: exit.contextSwitches,
+            maxRSSMiB: Double(exit.maxRSSKiB) / 1024, exitStatus: exit.status))
+    }
+
+    /// "watching 10 machines: 7 in_sync, 1 drifted, 2 unknown; next check in 3s" -> 2.
+    static func unknownCount(_ status: String?) -> Int? {
+        guard let status, let range = status.range(of: " unknown") else { return nil }
+        let digits = status[..<range.lowerBound].reversed().prefix { $0.isNumber }
+        return Int(String(digits.reversed()))
+    }
+}
+
+/// "1.234" with `digits` decimals, or "—" for a missing value.
+func fmt(_ value: Double?, _ digits: Int) -> String {
+    guard let value, value.isFinite else { return "—" }
+    return String(format: "%.\(digits)f", value)
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

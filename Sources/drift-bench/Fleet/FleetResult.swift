@@ -1,0 +1,74 @@
+/// Every figure of one fleet size, as measured in one run (JSON under bench/results/).
+struct FleetResult: Codable, Sendable {
+    var machines: Int
+    var randomMachines = 0
+
+    // Start
+    var readyColdSeconds: Double?
+    var readyRestartSeconds: Double?
+
+    // Memory
+    var rssSteadyMiB: Double?
+    var rssPerMachineKiB: Double?
+    var rssAfterFirstRoundMiB: Double?
+    var rssPeakMiB: Double?
+
+    // First round after a cold start (every machine overdue, catch-up window 1 s)
+    var firstRoundSeconds: Double?
+    var firstRoundChecksPerSecond: Double?
+
+    // Saturation (every machine at a 1 s interval)
+    var saturationChecksPerSecond: Double?
+    var saturationOfferedPerSecond: Double?
+    var saturationDaemonCPU: Double?
+    var saturationSimCPU: Double?
+    var reloadAllSeconds: Double?
+    var wrk: [Wrk.Result] = []
+    var wrkCeiling: Double?
+    var ratio: Double?
+
+    // Lag and delivery at a steady 1,000 checks/s (in-process engine probe)
+    var lagMs: Percentiles?
+    var lagChecksPerSecond: Double?
+    var lagIntervalSeconds: Double?
+    var deliveryMs: Percentiles?
+
+    // Idle (1 h interval)
+    var idle: Idle?
+
+    // Restart and reload without re-creating reports
+    var restartUnexpectedReports: Int?
+    var restartReportsCreated: Int?
+    var reloadSighupToReadySeconds: Double?
+    var reloadReloadingToReadySeconds: Double?
+    var reloadUnexpectedReports: Int?
+    var reloadReportsCreated: Int?
+
+    /// Whole-life resource usage of each daemon process (wait4).
+    var daemonLives: [Life] = []
+
+    struct Idle: Codable, Sendable {
+        var seconds: Double
+        var cpuSeconds: Double
+        var cpuSecondsPerMinute: Double
+        /// perf stat context switches (every thread), per minute; nil when perf is unavailable.
+        var perfWakeupsPerMinute: Double?
+        /// Sum over /proc/PID/task/*/status (live threads only), per minute.
+        var procWakeupsPerMinute: Double
+        var wakeupsPerMinute: Double
+        var checksPerMinute: Double
+        var dueChecksPerMinute: Double
+        var watchdogPingsPerMinute: Double
+        var threads: Int
+        /// Wake-ups per (check + watchdog ping).
+        var wakeupsPerEvent: Double
+    }
+
+    struct Life: Codable, Sendable {
+        var phase: String
+        var cpuSeconds: Double
+        var contextSwitches: Int
+        var maxRSSMiB: Double
+        var exitStatus: Int32
+    }
+}

@@ -1,0 +1,167 @@
+import DriftCore
+import Foundation
+
+/// The fleet table (one column per fleet size, one row per figure, with the target and whether every
+/// fleet met it) and its JSON form.
+struct BenchReport: Codable, Sendable {
+    var date: String
+    var host: Host
+    var command: String
+    var binaries: String
+    var fleets: [FleetResult]
+    var targets: [Target] = []
+
+    struct Host: Codable, Sendable {
+        var cores: Int
+        var cpu: String
+        var kernel: String
+        var memoryMiB: Int
+
+        static func current() -> Host {
+            let cpuinfo = ChildProcess.read("/proc/cpuinfo")
+            let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }?
+                .split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown"
+            let kernel = ChildProcess.read("/proc/sys/kernel/osrelease").trimmingCharacters(in: .whitespacesAndNewlines)
+            let memory = ChildProcess.read("/proc/meminfo").split(separator: "\n").first { $0.hasPrefix("MemTotal:") }
+                .flatMap { Int($0.filter(\.isNumber)) } ?? 0
+            return Host(cores: ProcessInfo.processInfo.activeProcessorCount, cpu: model, kernel: kernel, memoryMiB: memory / 1024)
+        }
+    }
+
+    struct Target: Codable, Sendable {
+        var name: String
+        var met: Bool?
+        var note: String
+    }
+
+    private struct Row {
+        var label: String
+        var value: (FleetResult) -> String
+        var target: String
+        /// nil: not evaluated; else whether `result` meets the target (nil for a fleet it does not apply to).
+        var check: ((FleetResult) -> Bool?)?
+    }
+
+    private var rows: [Row] {
+        [
+            Row(label: "start to READY=1, empty state file (s)", value: { fmt($0.readyColdSeconds, 2) }, target: "≤ 3 s",
+                check: { $0.readyColdSeconds.map { $0 <= 3 } }),
+            Row(label: "restart to READY=1, existing state (s)", value: { fmt($0.readyRestartSeconds, 2) }, target: "≤ 3 s",
+                check: { $0.readyRestartSeconds.map { $0 <= 3 } }),
+            Row(label: "RSS at steady state (MiB)", value: { fmt($0.rssSteadyMiB, 1) }, target: "≤ 150 MiB",
+                check: { $0.rssSteadyMiB.map { $0 <= 150 } }),
+            Row(label: "RSS per machine (KiB)", value: { fmt($0.rssPerMachineKiB, 2) }, target: "", check: nil),
+            Row(label: "first round after cold start (checks/s)", value: { fmt($0.firstRoundChecksPerSecond, 0) }, target: "", check: nil),
+            Row(label: "sustained checks/s at saturation", value: { r in
+                    fmt(r.saturationChecksPerSecond, 0) + (Self.demandLimited(r) ? "*" : "") }, target: "", check: nil),
+            Row(label: "wrk ceiling, same POST (req/s)", value: { fmt($0.wrkCeiling, 0) }, target: "", check: nil),
+            Row(label: "checks/s ÷ wrk ceiling", value: { r in r.ratio.map { String(format: "%.0f%%", $0 * 100) } ?? "—" },
+                target: "≥ 50%", check: { r in r.ratio.map { $0 >= 0.5 || Self.demandLimited(r) } }),
+            Row(label: "lag p50 / p99 / max at 1,000 checks/s (ms)", value: { r in
+                    r.lagMs.map { "\(fmt($0.p50, 0)) / \(fmt($0.p99, 0)) / \(fmt($0.max, 0))" } ?? "—" },
+                target: "p99 ≤ 250 ms", check: { $0.lagMs.map { $0.p99 <= 250 } }),
+            Row(label: "transition → webhook delivered p50 / p99 (ms)", value: { r in
+                    r.deliveryMs.map { "\(fmt($0.p50, 0)) / \(fmt($0.p99, 0))" } ?? "—" },
+                target: "p99 ≤ 50 ms", check: { $0.deliveryMs.map { $0.p99 <= 50 } }),
+            Row(label: "idle, 1 h interval: CPU s per minute", value: { fmt($0.idle?.cpuSecondsPerMinute, 3) }, target: "", check: nil),
+            Row(label: "idle: wake-ups per minute", value: { fmt($0.idle?.wakeupsPerMinute, 0) }, target: "", check: nil),
+            Row(label: "idle: checks + watchdog pings per minute", value: { r in
+                    r.idle.map { "\(fmt($0.checksPerMinute, 0)) + \(fmt($0.watchdogPingsPerMinute, 0))" } ?? "—" },
+                target: "", check: nil),
+            Row(label: "idle: wake-ups per check or ping", value: { fmt($0.idle?.wakeupsPerEvent, 1) },
+                target: "no polling", check: nil),
+            Row(label: "SIGHUP reload, 1 machine changed (ms)", value: { fmt($0.reloadSighupToReadySeconds.map { $0 * 1000 }, 0) },
+                target: "≤ 1000 ms", check: { $0.reloadSighupToReadySeconds.map { $0 <= 1 } }),
+            Row(label: "  of which RELOADING=1 → READY=1 (ms)", value: { fmt($0.reloadReloadingToReadySeconds.map { $0 * 1000 }, 0) },
+                target: "", check: nil),
+            Row(label: "reports re-created, restart / reload", value: { r in
+                    "\(r.restartUnexpectedReports.map(String.init) ?? "—") / \(r.reloadUnexpectedReports.map(String.init) ?? "—")" },
+                target: "0", check: { r in
+                    guard let a = r.restartUnexpectedReports, let b = r.reloadUnexpectedReports else { return nil }
+                    return a == 0 && b == 0 }),
+        ]
+    }
+
+    /// The fleet offers fewer checks than the daemon could do: its rate is the offered load, not a ceiling.
+    static func demandLimited(_ r: FleetResult) -> Bool {
+        guard let rate = r.saturationChecksPerSecond, let offered = r.saturationOfferedPerSecond,
+              let ceiling = r.wrkCeiling else { return false }
+        return offered < ceiling && rate >= 0.9 * offered
+    }
+
+    mutating func evaluate() {
+        targets = rows.compactMap { row in
+            guard let check = row.check else { return nil }
+            let outcomes = fleets.map(check)
+            let met: Bool? = outcomes.contains { $0 == nil } ? nil : outcomes.allSatisfy { $0 == true }
+            let missed = zip(fleets, outcomes).filter { $0.1 == false }.map { Self.count($0.0.machines) }
+            return Target(name: row.label + " " + row.target, met: met,
+                          note: missed.isEmpty ? "" : "missed at " + missed.joined(separator: ", "))
+        }
+    }
+
+    var allTargetsProduced: Bool { targets.allSatisfy { $0.met != nil } }
+
+    func table() -> String {
+        let headers = ["figure"] + fleets.map { Self.count($0.machines) } + ["target"]
+        var lines: [[String]] = []
+        for row in rows {
+            var line = [row.label] + fleets.map(row.value)
+            if let check = row.check {
+                let outcomes = fleets.map(check)
+                let mark = outcomes.contains { $0 == nil } ? "?" : outcomes.allSatisfy { $0 == true } ? "✓" : "✗"
+                line.append("\(row.target) \(mark)")
+            } else {
+                line.append(row.target)
+            }
+            lines.append(line)
+        }
+        var widths = headers.map(\.count)
+        for line in lines {
+            for (index, cell) in line.enumerated() { widths[index] = max(widths[index], cell.count) }
+        }
+        func render(_ cells: [String]) -> String {
+            "| " + cells.enumerated().map { index, cell in
+                let padding = String(repeating: " ", count: widths[index] - cell.count)
+                return index == 0 || index == cells.count - 1 ? cell + padding : padding + cell
+            }.joined(separator: " | ") + " |"
+        }
+        var out = [render(headers)]
+        out.append("|" + widths.enumerated().map { index, width in
+            index == 0 || index == widths.count - 1 ? String(repeating: "-", count: width + 2) : String(repeating: "-", count: width + 1) + ":"
+        }.joined(separator: "|") + "|")
+        out += lines.map(render)
+        var notes: [String] = []
+        if fleets.contains(where: Self.demandLimited) {
+            notes.append("* demand-limited: a 1 s interval offers only as many checks/s as there are machines, below the ceiling.")
+        }
+        if let lag = fleets.first?.lagChecksPerSecond {
+            notes.append("lag and delivery: in-process engine probe at \(fmt(lag, 0)) checks/s (interval = machines/1000 s).")
+        }
+        return ([
+            "akua-driftd benchmark, \(date): \(host.cores) cores (\(host.cpu)), kernel \(host.kernel), \(binaries) binaries",
+            "",
+        ] + out + (notes.isEmpty ? [] : [""] + notes)).joined(separator: "\n")
+    }
+
+    static func count(_ value: Int) -> String {
+        let digits = Array(String(value))
+        var out = ""
+        for (index, digit) in digits.enumerated() {
+            if index > 0, (digits.count - index) % 3 == 0 { out.append(",") }
+            out.append(digit)
+        }
+        return out
+    }
+
+    func json() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try encoder.encode(self)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case date, host, command, binaries, fleets, targets
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// Collects every log record of the loggers it makes (swift-log's global bootstrap is left alone),
+/// so tests can assert on what the daemon said: clear errors, announcements, and no secrets.
+final class LogCapture: Sendable {
+    struct Record: Sendable {
+        var level: Logger.Level
+        var message: String
+        var metadata: [String: String]
+        var label: String
+        var atMs: Int64
+
+        /// The message and every metadata value, as one searchable text.
+        var fullText: String {
+            ([message] + metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }).joined(separator: " ")
+        }
+    }
+
+    private let store = Mutex<[Record]>([])
+    /// Called synchronously for each record, on the logging thread (e.g. to check the state file at that instant).
+    private let observer = Mutex<(@Sendable (Record) -> Void)?>(nil)
+
+    func logger(_ label: String = "akua-driftd", level: Logger.Level = .debug) -> Logger {
+        var logger = Logger(label: label) { label in CaptureHandler(label: label, capture: self) }
+        logger.logLevel = level
+        return logger
+    }
+
+    var records: [Record] { store.withLock { $0 } }
+
+    func observe(_ body: (@Sendable (Record) -> Void)?) { observer.withLock { $0 = body } }
+
+    func append(_ record: Record) {
+        let body = observer.withLock { $0 }
+        body?(record)
+        store.withLock { $0.append(record) }
+    }
+
+    /// Transition announcements (one per transition, with `drift_event_id`).
+    var announcements: [Record] { records.filter { $0.metadata["drift_event_id"] != nil && $0.metadata["drift_state"] != nil } }
+
+    func contains(_ level: Logger.Level, _ text: String) -> Bool {
+        records.contains { $0.level == level && $0.message.contains(text) }
+    }
+}
+
+struct CaptureHandler: LogHandler {
+    let label: String
+    let capture: LogCapture
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var merged = metadata
+        if let explicit = event.metadata { merged.merge(explicit) { $1 } }
+        capture.append(LogCapture.Record(
+            level: event.level, message: event.message.description,
+            metadata: merged.mapValues { "\($0)" }, label: label, atMs: wallMs()))
+    }
+}
