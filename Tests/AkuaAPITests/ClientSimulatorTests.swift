@@ -269,7 +269,7 @@ struct ClientSimulatorTests {
             let elapsed = clock.now - started
             #expect(error == .timeout)
             #expect(elapsed >= .milliseconds(350))
-            #expect(elapsed < .seconds(2), "took \(elapsed)")
+            #expect(elapsed < .seconds(10), "took \(elapsed)")
         }
     }
 
@@ -424,7 +424,7 @@ struct ClientSimulatorTests {
                 return
             }
             #expect(message.lowercased().contains("refused"), "\(message)")
-            #expect(clock.now - started < .seconds(2))
+            #expect(clock.now - started < .seconds(10), "a refused connection must fail fast, not be retried")
         }
     }
 }

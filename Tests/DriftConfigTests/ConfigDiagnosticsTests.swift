@@ -215,12 +215,25 @@ import Testing
         ])
     }
 
-    @Test func noTokenAnywhere() {
-        let (path, lines) = check("[[machine]]\nid = \"mch_1\"\n", environment: [:])
-        #expect(lines == [
-            "\(path):0: api.token_file: no API token: set [api] token_file, provide $CREDENTIALS_DIRECTORY/akua-token "
+    @Test func noTokenAnywhere() throws {
+        // The loader (what `run` uses) refuses a config without any token...
+        let file = directory.write("notoken.toml", "[[machine]]\nid = \"mch_1\"\n")
+        guard case .failure(let error) = ConfigLoader.load(path: file, environment: [:]) else {
+            Issue.record("a config without any token must not load")
+            return
+        }
+        #expect(error.diagnostics.map(\.description) == [
+            "\(file):0: api.token_file: no API token: set [api] token_file, provide $CREDENTIALS_DIRECTORY/akua-token "
                 + "(systemd LoadCredential=akua-token:...), or set AKUA_API_TOKEN"
         ])
+        // ...while check-config, outside the service, checks the file and only warns about the token.
+        let result = ConfigCheck.run(path: file, environment: [:])
+        #expect(result.exitCode == 0)
+        #expect(result.stderr == ["\(file):0: api.token_file: warning: no API token available here; `akua-driftd run` will need one: "
+            + "the service gets it as the akua-token credential (LoadCredential=akua-token:...), or set [api] token_file or AKUA_API_TOKEN"])
+        // Inside the service (credentials directory present but empty of a token) it is an error.
+        let credentials = directory.path
+        #expect(ConfigCheck.run(path: file, environment: ["CREDENTIALS_DIRECTORY": credentials + "/none"]).exitCode == 78)
     }
 
     @Test func emptyTokens() {

@@ -188,6 +188,14 @@ struct APIFaultTests {
         }
     }
 
+    /// The occurrence an idempotency key names: `v1.<kind>.<unix ms>.<hash>`.
+    static func occurrence(ofKey key: String) -> Occurrence? {
+        let parts = key.split(separator: ".")
+        guard parts.count == 4, parts[0] == "v1", let kind = OccurrenceKind(rawValue: String(parts[1])),
+              let at = Int64(parts[2]) else { return nil }
+        return Occurrence(kind: kind, at: at)
+    }
+
     /// The smallest delay the engine's backoff allows after failed attempt `attempt` of one occurrence.
     static func minimumDelay(_ h: EngineHarness, afterAttempt attempt: Int, intervalMs: Int64, retryAfterMs: Int64?) -> Int64 {
         let backoff = h.settings.scheduler.backoff
@@ -282,9 +290,14 @@ struct APIFaultTests {
             let failed = h.recorder.calls(of: Self.faulty).filter { $0.startMs >= deletedAt && $0.startMs < restoredAt }
             #expect(failed.count >= 2 && failed.allSatisfy { !$0.succeeded })
             #expect(Set(failed.map(\.key)).count == failed.count, "a 404 was retried with the same key")
-            for (a, b) in zip(failed, failed.dropFirst()) {
-                #expect(b.startMs - a.startMs >= Self.faultyIntervalMs - 100, "404s of one machine \(b.startMs - a.startMs) ms apart")
-            }
+            // At most one create per slot (plus a refresh that was already due): never a retry loop.
+            let occurrences = failed.compactMap { Self.occurrence(ofKey: $0.key) }
+            #expect(occurrences.count == failed.count)
+            let scheduled = occurrences.filter { $0.kind == .scheduled }.map(\.at)
+            #expect(Set(scheduled).count == scheduled.count)
+            for (a, b) in zip(scheduled, scheduled.dropFirst()) { #expect(b - a >= Self.faultyIntervalMs) }
+            let window = restoredAt - deletedAt
+            #expect(Int64(failed.count) <= window / Self.faultyIntervalMs + 2, "\(failed.count) creates in \(window) ms for a deleted machine")
             for id in Self.steady {
                 let made = (during.reportsByMachine[id] ?? 0) - (before.reportsByMachine[id] ?? 0)
                 #expect(made >= 3, "\(id): \(made) reports while \(Self.faulty) was gone")

@@ -11,7 +11,25 @@ public enum ConfigCheck {
     public static func run(
         path: String, environment: [String: String] = ProcessInfo.processInfo.environment
     ) -> (exitCode: Int32, stdout: [String], stderr: [String]) {
-        report(ConfigLoader.load(path: path, environment: environment), path: path)
+        let result = ConfigLoader.load(path: path, environment: environment)
+        // Outside the service (no credentials, no token_file, no $AKUA_API_TOKEN) the file itself can still be
+        // checked: a missing token is then a warning, since systemd hands it over as a credential at start.
+        if case .failure(let error) = result, error.errors.count == 1, let only = error.errors.first,
+           only.key == "api.token_file", only.line == 0, only.message.hasPrefix("no API token"),
+           environment["CREDENTIALS_DIRECTORY"] == nil {
+            var placeholder = environment
+            placeholder["AKUA_API_TOKEN"] = "check-config-placeholder"
+            if case .success(var loaded) = ConfigLoader.load(path: path, environment: placeholder) {
+                var warning = only
+                warning.severity = .warning
+                warning.message = "no API token available here; `akua-driftd run` will need one: "
+                    + "the service gets it as the akua-token credential (LoadCredential=akua-token:...), "
+                    + "or set [api] token_file or AKUA_API_TOKEN"
+                loaded.warnings.append(warning)
+                return report(.success(loaded), path: path)
+            }
+        }
+        return report(result, path: path)
     }
 
     /// The output for an already loaded (or failed) config.

@@ -109,6 +109,9 @@ struct SecretResolver {
             sink.add(key: key, line: line, message: "cannot read \(kind.fileLabel) \(shown): \(reason)", severity: .error)
             return Found(value: nil)
         case .contents(let bytes, let mode):
+            // systemd's SetCredential= fallback for a missing LoadCredential= source is a lone newline:
+            // an empty credential means "not provided", so the next source is tried.
+            if mayBeMissing, bytes.allSatisfy(Self.isSpace) { return nil }
             if mode & 0o044 != 0, warnedFiles.insert(file).inserted {
                 let octal = String(mode & 0o7777, radix: 8)
                 sink.add(

@@ -208,6 +208,12 @@ final class EngineHarness: @unchecked Sendable {
         return RecordingSource(inner: client, recorder: recorder, clock: clock)
     }
 
+    /// Another engine over `database` (say, after a restart) with the harness' settings, clock and logs.
+    func makeEngine(database: AppDatabase) throws -> DriftEngine {
+        DriftEngine(database: database, source: try makeSource(token: options.token), settings: settings, clock: clock,
+                    logger: logs.logger(), seed: options.seed &+ 1)
+    }
+
     // MARK: Observations
 
     /// `akua-driftd status --json` rows, by machine id.
