@@ -16,6 +16,7 @@ public struct AppDatabase: Sendable {
     public static func open(path: String) throws(StoreError) -> AppDatabase {
         let exists = FileManager.default.fileExists(atPath: path)
         try inspectHeader(path: path)
+        if exists { try inspectContent(path: path) }
         var config = Configuration()
         config.busyMode = .timeout(5)
         config.prepareDatabase { db in
@@ -86,6 +87,36 @@ public struct AppDatabase: Sendable {
         // Another application_id, or a schema (non-zero schema cookie) that is not ours. (A file whose content
         // is still in its WAL passes here and is checked by `verifyOwnership` through SQLite.)
         if id != 0 || uint32(at: 40) != 0 { throw .foreign(path: path) }
+    }
+
+    /// Our own file, read-only, before it is opened for writing (which writes at once: WAL set-up): refuses
+    /// a file this version must not migrate (unknown migration) or whose schema SQLite cannot read
+    /// (truncated, mangled), so that a refused file is left exactly as it was.
+    static func inspectContent(path: String) throws(StoreError) {
+        var config = Configuration()
+        config.readonly = true
+        config.busyMode = .timeout(5)
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: config)
+            try queue.read { db in
+                let id = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+                let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
+                guard id == applicationID else {
+                    if id != 0 || tables > 0 { throw StoreError.foreign(path: path) }
+                    return
+                }
+                let known = Set(migrator.migrations)
+                if let unknown = try migrator.appliedIdentifiers(db).first(where: { !known.contains($0) }) {
+                    throw StoreError.newerSchema(path: path, migration: unknown)
+                }
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch let error as DatabaseError {
+            throw classify(error, path: path)
+        } catch {
+            throw .cannotOpen(path: path, detail: String(describing: error))
+        }
     }
 
     static func classify(_ error: DatabaseError, path: String) -> StoreError {
@@ -305,29 +336,31 @@ extension AppDatabase {
         }
         if !sets.isEmpty {
             _ = arguments.append(contentsOf: [check.machineID])
-            try db.execute(sql: "UPDATE machine SET " + sets.joined(separator: ", ") + " WHERE id = ?", arguments: arguments)
+            // Cached: a handful of shapes recur for every check, compiled (and authorized) once per connection.
+            let update = try db.cachedStatement(sql: "UPDATE machine SET " + sets.joined(separator: ", ") + " WHERE id = ?")
+            try update.execute(arguments: arguments)
             if db.changesCount == 0 {
                 // A machine checked before it was configured (e.g. tests): create its row, then apply.
                 try db.execute(sql: "INSERT INTO machine (id) VALUES (?)", arguments: [check.machineID])
-                try db.execute(sql: "UPDATE machine SET " + sets.joined(separator: ", ") + " WHERE id = ?", arguments: arguments)
+                try update.execute(arguments: arguments)
             }
         }
         guard let transition = check.transition else { return }
         let payload = String(decoding: try encoder.encode(transition), as: UTF8.self)
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT OR IGNORE INTO transition_log (event_id, machine_id, previous_state, state, cause, report_id, at, payload)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [
+            """).execute(arguments: [
                 transition.eventID, transition.machineID, transition.previous.rawValue, transition.state.rawValue,
                 transition.cause.rawValue, transition.report?.id, transition.at, payload,
             ])
         guard db.changesCount > 0 else { return }
         fresh.append(TransitionRecord(seq: db.lastInsertedRowID, transition: transition, journaled: false))
         for item in check.outbox {
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO delivery (webhook, event_id, machine_id, body, created_at, next_attempt_at)
                 VALUES (?, ?, ?, ?, ?, ?)
-                """, arguments: [item.webhook, transition.eventID, transition.machineID, Data(item.body), transition.at, transition.at])
+                """).execute(arguments: [item.webhook, transition.eventID, transition.machineID, Data(item.body), transition.at, transition.at])
         }
     }
 }

@@ -6,6 +6,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 /// Delivers the durable outbox to the webhook endpoints: at least once, in order per machine, with
 /// backoff and jitter, for up to 24 hours, across restarts. Each endpoint has its own loop and HTTP
@@ -21,6 +22,10 @@ public final class WebhookDispatcher: Sendable {
     let concurrency: Int
     let userAgent: String
     private let signals: [String: WakeSignal]
+    private let disabled = Mutex<Set<String>>([])
+
+    /// Whether an endpoint answered 410 and is disabled until the next reload.
+    public var hasDisabledEndpoints: Bool { !disabled.withLock { $0.isEmpty } }
 
     public init(
         endpoints: [WebhookEndpoint], database: AppDatabase, policy: DeliveryPolicy = DeliveryPolicy(),
@@ -93,6 +98,7 @@ public final class WebhookDispatcher: Sendable {
                 return await group.reduce(into: []) { $0.append($1) }
             }
             if outcomes.contains(.disableEndpoint) {
+                disabled.withLock { _ = $0.insert(endpoint.id) }
                 logger.error(
                     "webhook \(endpoint.label) answered 410 Gone: endpoint disabled until the next reload",
                     metadata: ["message_id": "6e37777d1ef344d9a8f6289ce3428eef", "webhook_url_host": "\(WebhookEndpoint.host(of: endpoint.url))", "webhook_status": "410"])

@@ -131,19 +131,22 @@ struct FaultInjectionTests {
     @Test("latency is added, and machine_ids restricts faults to the listed machines")
     func latencyAndRestriction() async throws {
         try await withSimulator(configure: {
-            $0.faults = SimulatorFaults(latencyMs: 600, errorRate: 1, errorStatuses: [503], machineIDs: ["mch_b"])
+            $0.faults = SimulatorFaults(latencyMs: 2_500, errorRate: 1, errorStatuses: [503], machineIDs: ["mch_b"])
         }) { sim in
+            // Each unaffected request on its own: had the latency been applied, it would take >= 2.5 s.
             let clean = ContinuousClock.now
             let unaffected = try await sim.create("mch_a")
+            #expect(ContinuousClock.now - clean < .milliseconds(2_500))
+            let listed = ContinuousClock.now
             let list = try await sim.send(.GET, "/v1/machines")
+            #expect(ContinuousClock.now - listed < .milliseconds(2_500))
             #expect(unaffected.status == 201)
             #expect(list.status == 200)
-            #expect(ContinuousClock.now - clean < .milliseconds(600))
 
             let slow = ContinuousClock.now
             let faulted = try await sim.create("mch_b")
             #expect(faulted.status == 503)
-            #expect(ContinuousClock.now - slow >= .milliseconds(600))
+            #expect(ContinuousClock.now - slow >= .milliseconds(2_500))
 
             let cleared = try await sim.send(.DELETE, "/_sim/faults", token: nil)
             #expect(cleared.status == 204)

@@ -224,7 +224,8 @@ struct WebhookFaultTests {
         let hanging = try await TestWebhookReceiver.start(secret: WebhookChecks.secret)
         let healthy = try await TestWebhookReceiver.start(secret: WebhookChecks.secret)
         hanging.hang(true)
-        let hangingEndpoint = try WebhookChecks.endpoint(hanging.url, name: "hanging", timeoutMs: 700)
+        // A long timeout: were the healthy receiver or the checks waiting on it, they would be seconds late.
+        let hangingEndpoint = try WebhookChecks.endpoint(hanging.url, name: "hanging", timeoutMs: 3_000)
         let healthyEndpoint = try WebhookChecks.endpoint(healthy.url, name: "healthy")
         var options = EngineHarness.Options(
             simulated: [
@@ -252,12 +253,14 @@ struct WebhookFaultTests {
             for transition in wanted where transition.at < cutoff {
                 let first = healthy.attempts.first { $0.webhookID == transition.eventID }
                 let delay = (first?.receivedAtMs ?? .max) - transition.at
-                #expect(delay <= 1_000, "\(transition.eventID) reached the healthy receiver \(delay) ms after it was recorded")
+                // Waiting on the hanging receiver would mean 3 s (its timeout) or more.
+                #expect(delay <= 1_500, "\(transition.eventID) reached the healthy receiver \(delay) ms after it was recorded")
             }
             #expect(hanging.attempts.isEmpty)
             // The checks kept their rhythm.
             let worst = lags.values.max() ?? 0
-            #expect(lags.values.count >= 20 && worst <= 300, "\(lags.values.count) checks, worst lag \(worst) ms")
+            #expect(lags.values.count >= 20 && worst <= 1_500, "\(lags.values.count) checks, worst lag \(worst) ms")
+            print("[reliability] hanging receiver: \(lags.values.count) checks, worst scheduling lag \(worst) ms")
             // Freeze the fleet so that the set of events is final, then let the receiver answer.
             for id in ["mch_h1", "mch_h2", "mch_h3"] { try h.control.setState(.drifted, machineID: id) }
             try await Task.sleep(for: .milliseconds(1_500))

@@ -38,6 +38,9 @@ public final class AkuaClient: Sendable {
         // Fail fast on refused connections; the daemon owns retries and backoff.
         http.connectionPool.retryConnectionEstablishment = false
         http.connectionPool.idleTimeout = .seconds(60)
+        // One connection per concurrent request: the caller bounds concurrency (`max_in_flight`, at most
+        // 1024), so requests never queue behind AsyncHTTPClient's default of 8 connections per host.
+        http.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 1024
         self.http = HTTPClient(
             eventLoopGroup: HTTPClient.defaultEventLoopGroup,
             configuration: http,
@@ -279,7 +282,8 @@ public final class AkuaClient: Sendable {
                         secrets: secrets))
                 }
                 group.addTask {
-                    try await Task.sleep(for: timeout)
+                    // An event loop timer, not `Task.sleep`: cancelled with the group, it leaves no wake-up behind.
+                    try await EventLoopSleep.sleep(until: deadline, on: http.eventLoopGroup.any())
                     return .timedOut
                 }
                 defer { group.cancelAll() }

@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -24,14 +26,17 @@ struct TOMLLineIndex: Sendable {
     /// Deepest nesting (key parts plus array and inline-table levels) accepted before the scan stops.
     static let maxDepth = 64
 
-    private let lines: [TOMLPath: Int]
+    /// Path -> line, built on first use: only diagnostics need it, so a valid file of 100,000 machines
+    /// never pays for hashing every path it defines.
+    private let lines: LazyLines
     /// Where nesting first went deeper than `maxDepth`; the scan stopped there.
     let tooDeep: Location?
     /// Every string or key that contains an escaped U+0000.
     let nulCharacters: [Location]
     /// Syntax that toml++ (inside TOMLKit) asserts in debug builds, and assumes in release builds, never
-    /// to meet: a table header not starting with a key (`[}x]`), or `}` or a non-ASCII character (U+2028)
-    /// where an array expects a value (`[1, }`). Such input must be reported here, never handed to TOMLKit.
+    /// to meet: a table header not starting with a key (`[}x]`), `}` or a non-ASCII character (U+2028)
+    /// where an array expects a value (`[1, }`), or a date and `T` without an hour (`1979-05-27T:00Z`).
+    /// Such input must be reported here, never handed to TOMLKit.
     let hazard: Hazard?
 
     /// A syntax error found by the scanner itself, worded like toml++'s own.
@@ -47,7 +52,7 @@ struct TOMLLineIndex: Sendable {
             scanner.run()
             return scanner.result
         }
-        lines = result.lines
+        lines = LazyLines(result.lines)
         tooDeep = result.tooDeep
         nulCharacters = result.nulCharacters
         hazard = result.hazard
@@ -59,23 +64,56 @@ struct TOMLLineIndex: Sendable {
 
     /// The line where `path` is defined (first occurrence), if the scan saw it.
     func line(of path: TOMLPath) -> Int? {
-        lines[path]
+        lines.line(of: path)
     }
 
     /// The line of `path` or, failing that, of its nearest enclosing table or array; 0 if none is known.
     func nearestLine(of path: TOMLPath) -> Int {
         var length = path.count
         while length > 0 {
-            if let line = lines[Array(path.prefix(length))] { return line }
+            if let line = lines.line(of: Array(path.prefix(length))) { return line }
             length -= 1
         }
         return 0
     }
 }
 
+/// The (path, line) pairs of a scan, in order. The first few lookups search them (a valid file asks for
+/// one or two lines: its secret files); more lookups build a first-occurrence map once.
+private final class LazyLines: Sendable {
+    private struct State {
+        var lookups = 0
+        var map: [TOMLPath: Int]?
+    }
+
+    private let entries: [(TOMLPath, Int)]
+    private let state = Mutex(State())
+    private static let searchedLookups = 16
+
+    init(_ entries: [(TOMLPath, Int)]) {
+        self.entries = entries
+    }
+
+    /// The line where `path` first occurs.
+    func line(of path: TOMLPath) -> Int? {
+        state.withLock { state in
+            if let map = state.map { return map[path] }
+            state.lookups += 1
+            if state.lookups <= Self.searchedLookups {
+                return entries.first { $0.0 == path }?.1
+            }
+            var map: [TOMLPath: Int] = [:]
+            map.reserveCapacity(entries.count)
+            for (path, line) in entries where map[path] == nil { map[path] = line }
+            state.map = map
+            return map[path]
+        }
+    }
+}
+
 /// What the scanner found.
 private struct ScanResult {
-    var lines: [TOMLPath: Int]
+    var lines: [(TOMLPath, Int)]
     var tooDeep: TOMLLineIndex.Location?
     var nulCharacters: [TOMLLineIndex.Location]
     var hazard: TOMLLineIndex.Hazard?
@@ -87,7 +125,7 @@ private struct Scanner {
     let bytes: UnsafeBufferPointer<UInt8>
     var pos = 0
     var line = 1
-    var lines: [TOMLPath: Int] = [:]
+    var lines: [(TOMLPath, Int)] = []
     var arrayCounts: [TOMLPath: Int] = [:]
     var table: TOMLPath = []
     var tooDeep: TOMLLineIndex.Location?
@@ -329,12 +367,29 @@ private struct Scanner {
     mutating func scanScalar() {
         let start = pos
         while let byte = peek(), !Self.endsScalar(byte) { pos += 1 }
+        if Self.isDateThenT(bytes, at: start) {
+            let hour = start + 11
+            if hour >= bytes.count || !(0x30...0x39).contains(bytes[hour]) {
+                pos = start + 11
+                noteHazard("Error while parsing date-time: expected a 2-digit hour after 'T'")
+                return
+            }
+        }
         if pos - start == 10, bytes[start + 4] == 0x2D, bytes[start + 7] == 0x2D,
             peek() == Self.space, let next = peek(1), next >= 0x30, next <= 0x39
         {
             pos += 1
             while let byte = peek(), !Self.endsScalar(byte) { pos += 1 }
         }
+    }
+
+    /// `YYYY-MM-DDT` (or `t`) at `start`: toml++ then parses a time and asserts (debug builds) or assumes
+    /// (release builds) that a digit follows, so anything else must never reach it.
+    static func isDateThenT(_ bytes: UnsafeBufferPointer<UInt8>, at start: Int) -> Bool {
+        guard start + 10 < bytes.count else { return false }
+        func digit(_ offset: Int) -> Bool { (0x30...0x39).contains(bytes[start + offset]) }
+        return digit(0) && digit(1) && digit(2) && digit(3) && bytes[start + 4] == 0x2D && digit(5) && digit(6)
+            && bytes[start + 7] == 0x2D && digit(8) && digit(9) && (bytes[start + 10] == 0x54 || bytes[start + 10] == 0x74)
     }
 
     /// A `"basic"` string; its decoded text if `collect`, nil if it is not closed on this line.
@@ -490,7 +545,7 @@ private struct Scanner {
     }
 
     mutating func note(_ path: TOMLPath, _ line: Int) {
-        if lines[path] == nil { lines[path] = line }
+        lines.append((path, line))
     }
 
     /// Records the first hazard, at the current position.

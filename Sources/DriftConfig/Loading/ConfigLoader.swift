@@ -105,6 +105,9 @@ public enum ConfigLoader {
 
         var validator = ConfigValidator(sink: sink, environment: environment)
         let config = validator.validate(root)
+        // TOMLKit never frees a parsed document (TOMLTable has no deinit): empty it here, or every load
+        // and reload would leak the whole tree (about 50 MB for 100,000 machines).
+        root.clear()
         sink = validator.sink
         var resolver = SecretResolver(environment: environment)
         let token = resolver.token(validator.tokenReference, sink: &sink, read: readFile)

@@ -84,6 +84,7 @@ public final class DriftEngine: @unchecked Sendable {
             rearm(now: now)
             publishStatus(now: now, force: true)
         }
+        MemoryTrim.soon()
     }
 
     /// Stops scheduling, waits up to `graceMs` for running checks (their results are recorded), then
@@ -110,8 +111,13 @@ public final class DriftEngine: @unchecked Sendable {
     /// Applies a reloaded config: new or changed machines are (re)placed, removed ones dropped, unchanged
     /// ones keep their rhythm and reports. A new report source (say, a new token) resets backoff.
     public func reload(settings newSettings: EngineSettings, source newSource: (any DriftReportSource)?) throws {
-        try database.configureMachines(newSettings.machines.map { ($0.id, $0.name) })
-        let records = try database.machineBookkeeping()
+        // The state file's watched set always equals `settings.machines` (set at start, changed only here
+        // after the write succeeded), so only the difference is written, and only new machines are read.
+        let change = MachineSetChange(from: queue.sync { settings.machines }, to: newSettings.machines)
+        try database.updateConfiguredMachines(upserting: change.upserts, removing: change.removed)
+        let records = change.added.count > 10_000
+            ? try database.machineBookkeeping() : try database.machineBookkeeping(ids: change.added)
+        defer { MemoryTrim.soon() }
         queue.sync {
             let now = clock.nowMs()
             let plans = adopt(newSettings.machines, records: records, keepMemory: true)
@@ -308,6 +314,7 @@ public final class DriftEngine: @unchecked Sendable {
             for (machineID, occurrence) in retryOnFailure {
                 core.retryAfterStoreFailure(machineID: machineID, occurrence: occurrence, now: now)
             }
+            retryExpiriesAfterStoreFailure(batch)
             rearm(now: clock.nowMs())
             return
         }
@@ -326,8 +333,27 @@ public final class DriftEngine: @unchecked Sendable {
                 onOutbox?()
             }
         }
-        rearm(now: clock.nowMs())
+        // Finished checks freed request slots: start what is due right here rather than through a
+        // zero-delay timer (a round trip through the Dispatch manager thread per batch under load).
+        let after = clock.nowMs()
+        if let next = core.nextWakeup(), next <= after {
+            fire()
+        } else {
+            rearm(now: after)
+        }
         publishStatus(now: now, force: false)
+    }
+
+    /// Expiries whose transition could not be recorded are tried again a second later (the scheduler has
+    /// already let go of them), so that a full or failing disk never leaves a machine known past its report.
+    private func retryExpiriesAfterStoreFailure(_ batch: [Completion]) {
+        let expiries = batch.filter { if case .expiry = $0 { true } else { false } }
+        guard !expiries.isEmpty else { return }
+        queue.asyncAfter(deadline: .now() + .seconds(1)) { [weak self] in
+            guard let self, !self.stopped else { return }
+            self.completions.append(contentsOf: expiries)
+            self.scheduleFlush()
+        }
     }
 
     private func outbox(for transition: Transition?) -> [OutboxItem] {

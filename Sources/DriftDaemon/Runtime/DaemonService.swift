@@ -96,14 +96,14 @@ public final class DaemonService: Service, Sendable {
         defer { watchdog?.cancel() }
         // SIGHUP reloads until a graceful shutdown (SIGTERM/SIGINT) is requested.
         for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
-            reload()
+            await reload()
         }
         await shutdown()
     }
 
     /// Re-reads the config. An invalid one is rejected with its `FILE:LINE: key:` errors and the running
     /// config stays; a valid one is applied without losing state or re-checking unchanged machines.
-    public func reload() {
+    public func reload() async {
         guard let running = current.withLock({ $0 }) else { return }
         let loaded: LoadedConfig
         switch ConfigLoader.load(path: configPath, environment: environment) {
@@ -151,12 +151,17 @@ public final class DaemonService: Service, Sendable {
             let old = running.client
             Task { try? await Task.sleep(for: .seconds(60)); await old.shutdown() }  // let running checks finish
         }
-        // Webhooks: a fresh dispatcher re-enables endpoints disabled by a 410 and picks up new secrets.
-        running.dispatcherTask.cancel()
-        let dispatcher = makeDispatcher(endpoints: endpoints, database: running.database)
-        running.engine.onOutbox = { [dispatcher] in dispatcher.wake() }
-        next.dispatcher = dispatcher
-        next.dispatcherTask = Task { await dispatcher.run() }
+        // Webhooks: a fresh dispatcher picks up new endpoints and secrets and re-enables endpoints a 410
+        // disabled. The old one finishes first, so a machine's deliveries never overlap or reorder.
+        if loaded.config.webhooks != running.loaded.config.webhooks || loaded.webhookSecrets != running.loaded.webhookSecrets
+            || running.dispatcher.hasDisabledEndpoints {
+            running.dispatcherTask.cancel()
+            await running.dispatcherTask.value
+            let dispatcher = makeDispatcher(endpoints: endpoints, database: running.database)
+            running.engine.onOutbox = { [dispatcher] in dispatcher.wake() }
+            next.dispatcher = dispatcher
+            next.dispatcherTask = Task { await dispatcher.run() }
+        }
         current.withLock { $0 = next }
         let (summary, nextDue) = running.engine.currentSummary()
         logger.notice("reloaded \(configPath): \(summary.statusLine(nextCheckInMs: nextDue))")

@@ -51,6 +51,7 @@ struct BenchReport: Codable, Sendable {
             Row(label: "RSS at steady state (MiB)", value: { fmt($0.rssSteadyMiB, 1) }, target: "≤ 150 MiB",
                 check: { $0.rssSteadyMiB.map { $0 <= 150 } }),
             Row(label: "RSS per machine (KiB)", value: { fmt($0.rssPerMachineKiB, 2) }, target: "", check: nil),
+            Row(label: "RSS after the cold start's first round (MiB)", value: { fmt($0.rssAfterFirstRoundMiB, 1) }, target: "", check: nil),
             Row(label: "first round after cold start (checks/s)", value: { fmt($0.firstRoundChecksPerSecond, 0) }, target: "", check: nil),
             Row(label: "sustained checks/s at saturation", value: { r in
                     fmt(r.saturationChecksPerSecond, 0) + (Self.demandLimited(r) ? "*" : "") }, target: "", check: nil),

@@ -235,10 +235,3 @@ final class EngineHarness: @unchecked Sendable {
         }
     }
 }
-
-/// A source that never answers (placeholder).
-struct NoSource: DriftReportSource {
-    func createDriftReport(machineID: String, idempotencyKey: String, trigger: String) async throws(AkuaAPIError) -> DriftReport {
-        throw .cancelled
-    }
-}
