@@ -18,12 +18,15 @@ demo: deps
 	.build/debug/akua-driftd demo
 
 ## test: every suite. Unit and integration tests (Swift Testing, real SQLite files, loopback HTTP,
-## real journald in a private mount namespace), then the system test under a real systemd.
+## real journald in a private mount namespace), then the heavy reliability suite on its own (chaos,
+## fuzzing and fault injection would otherwise starve the timing of the others), then the system test
+## under a real systemd.
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) build --product akua-driftd
 	$(SWIFT) build --product akua-sim
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --skip ReliabilityTests
+	$(SWIFT) test --skip-build --filter ReliabilityTests
 	@$(MAKE) --no-print-directory test-system
 
 test-system:
@@ -35,3 +38,4 @@ clean:
 	rm -rf .build dist
 
 include deploy/install.mk
+include bench/bench.mk

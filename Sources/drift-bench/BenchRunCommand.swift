@@ -49,6 +49,7 @@ struct BenchRunCommand: AsyncParsableCommand {
         guard access(tools.wrkScript, R_OK) == 0 else { throw ValidationError("\(tools.wrkScript) is missing") }
         guard Wrk.executable != nil else { throw ValidationError("wrk is not installed (apt-get install wrk)") }
 
+        let host = BenchReport.Host.current()
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("drift-bench-\(getpid())").path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         let receiver = try await WebhookReceiver.start()
@@ -82,8 +83,10 @@ struct BenchRunCommand: AsyncParsableCommand {
         }
         await receiver.shutdown()
 
+        var finalHost = host
+        finalHost.loadAverage.append(BenchReport.Host.loadAverage())
         var report = BenchReport(
-            date: Self.isoDate(), host: .current(), command: CommandLine.arguments.joined(separator: " "),
+            date: Self.isoDate(), host: finalHost, command: CommandLine.arguments.joined(separator: " "),
             binaries: binaries, fleets: results)
         report.evaluate()
         let table = report.table()
@@ -125,7 +128,8 @@ struct BenchRunCommand: AsyncParsableCommand {
         expect(r.lagMs.map { $0.count >= 100 && $0.p50 >= 0 && $0.p50 <= $0.p99 && $0.p99 <= $0.max }, "lag percentiles missing or inconsistent")
         expect(r.lagChecksPerSecond.map { $0 > 500 && $0 < 1500 }, "lag probe did not run near 1,000 checks/s")
         expect(r.deliveryMs.map { $0.count >= 1 && $0.p50 >= -1 && $0.p50 <= $0.p99 && $0.p99 < 60_000 }, "delivery latency missing or absurd")
-        expect(r.idle.map { $0.cpuSecondsPerMinute >= 0 && $0.wakeupsPerMinute > 0 && $0.checksPerMinute >= 0 }, "idle figures missing")
+        expect(r.idle.map { $0.cpuSecondsPerMinute >= 0 && $0.contextSwitchesPerMinute > 0 && $0.checksPerMinute >= 0 }, "idle figures missing")
+        expect(r.clientProbe.map { $0.akuaClientPerSecond > 0 && $0.bareClientPerSecond > 0 && $0.errors == 0 }, "client probe missing or failing")
         expect(r.reloadSighupToReadySeconds.map { $0 > 0 && $0 < 60 }, "reload time missing")
         expect(r.restartUnexpectedReports.map { $0 == 0 }, "a restart re-created reports of machines that were not due")
         expect(r.reloadUnexpectedReports.map { $0 == 0 }, "a reload re-created reports of unchanged machines that were not due")

@@ -65,14 +65,15 @@ struct AdminAndLifecycleTests {
 
     @Test("shutdown really stops the server and start reports the bound port")
     func shutdown() async throws {
-        let harness = try await SimulatorHarness.start()
-        #expect(harness.server.port > 0)
-        #expect(harness.server.baseURL == "http://127.0.0.1:\(harness.server.port)/v1")
-        #expect(try await harness.send(.GET, "/v1/machines").status == 200)
-        #expect(tcpConnects(port: harness.server.port))
-        await harness.shutdown()
-        await harness.shutdown()  // idempotent
-        #expect(!tcpConnects(port: harness.server.port), "the listener must be closed")
+        // A loopback address of its own: tests running in parallel on 127.0.0.1 may reuse a freed port at once.
+        let host = "127.0.0.73"
+        let server = try await SimulatorServer.start(host: host, options: SimulatorOptions(machines: [SimulatedMachine(id: "mch_a")]))
+        #expect(server.port > 0)
+        #expect(server.baseURL == "http://\(host):\(server.port)/v1")
+        #expect(tcpConnects(port: server.port, host: host))
+        await server.shutdown()
+        await server.shutdown()  // idempotent
+        #expect(!tcpConnects(port: server.port, host: host), "the listener must be closed")
     }
 
     @Test("start rejects invalid options and an occupied port")

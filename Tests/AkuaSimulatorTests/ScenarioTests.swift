@@ -151,6 +151,7 @@ struct ScenarioTests {
             #expect(page.json?["has_more"] as? Bool == false)
             #expect(try await sim.create("mch_sim_054321").status == 201)
         }
-        #expect(ContinuousClock.now - start < .seconds(10))
+        // A guard against pathological (quadratic) set-up, not a speed target: those are benchmarks.
+        #expect(ContinuousClock.now - start < .seconds(60))
     }
 }

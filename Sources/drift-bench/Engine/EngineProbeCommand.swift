@@ -31,11 +31,28 @@ struct EngineProbeCommand: AsyncParsableCommand {
     @Option(help: "Where to write the JSON result.")
     var out: String
 
+    @Option(help: "Record every machine's current slot as done first, so checks come at their slots (a steady rate of machines/interval) instead of a catch-up round.")
+    var steady: Bool = true
+
     struct Result: Codable {
         var lagMs: Percentiles?
         var checksStarted: Int
         var checksPerSecond: Double
         var cpuSeconds: Double
+    }
+
+    /// Marks the slot each machine is in now as completed (no report, no state): the engine then checks
+    /// every machine at its next slot, which spreads the fleet evenly over the interval from the first second.
+    static func completeCurrentSlots(_ settings: EngineSettings, database: AppDatabase) throws {
+        try database.configureMachines(settings.machines.map { ($0.id, $0.name) })
+        let now = SystemClock().nowMs()
+        let records = settings.machines.map { machine in
+            let phase = SlotMath.phase(machineID: machine.id, intervalMs: machine.intervalMs)
+            return CheckRecord(
+                machineID: machine.id, checkedAt: now,
+                completedSlot: SlotMath.slotStart(containing: now, intervalMs: machine.intervalMs, phaseMs: phase))
+        }
+        try database.record(records)
     }
 
     func run() async throws {
@@ -48,9 +65,10 @@ struct EngineProbeCommand: AsyncParsableCommand {
         case .failure(let error): throw BenchError(error.diagnostics.map(\.description).joined(separator: "\n"))
         }
         let database = try AppDatabase.open(path: loaded.config.state.path)
+        let settings = DaemonAssembly.engineSettings(loaded)
+        if steady { try Self.completeCurrentSlots(settings, database: database) }
         let client = try AkuaClient(configuration: DaemonAssembly.clientConfiguration(loaded, environment: environment), logger: logger)
-        let engine = DriftEngine(
-            database: database, source: client, settings: DaemonAssembly.engineSettings(loaded), logger: logger)
+        let engine = DriftEngine(database: database, source: client, settings: settings, logger: logger)
         let dispatcher = WebhookDispatcher(
             endpoints: try DaemonAssembly.endpoints(loaded), database: database, userAgent: "akua-driftd/\(akuaDriftdVersion)",
             logger: logger, now: { SystemClock().nowMs() })

@@ -154,20 +154,20 @@ final class FleetBench: @unchecked Sendable {
         for (tid, count) in switches1.perThread { procSwitches += count - (switches0.perThread[tid] ?? 0) }
         let pings = notify.all().dropFirst(cursor).filter { $0.has("WATCHDOG=1") && $0.at >= t0 && $0.at <= t1 }.count
         let checks = Double(after.createsTotal - before.createsTotal)
-        let wakeups = perf.map { Double($0.contextSwitches) } ?? Double(procSwitches)
         result.idle = FleetResult.Idle(
             seconds: seconds, cpuSeconds: cpu1 - cpu0, cpuSecondsPerMinute: (cpu1 - cpu0) / minutes,
-            perfWakeupsPerMinute: perf.map { Double($0.contextSwitches) / minutes },
-            procWakeupsPerMinute: Double(procSwitches) / minutes, wakeupsPerMinute: wakeups / minutes,
+            wakeupsPerMinute: perf.map { Double($0.wakeups) / minutes },
+            contextSwitchesPerMinute: Double(perf?.contextSwitches ?? procSwitches) / minutes,
+            procContextSwitchesPerMinute: Double(procSwitches) / minutes,
             checksPerMinute: checks / minutes, dueChecksPerMinute: Double(plan.machines) * 60 / 3600,
             watchdogPingsPerMinute: Double(pings) / minutes, threads: switches1.threads,
-            wakeupsPerEvent: wakeups / max(1, checks + Double(pings)))
+            wakeupsPerEvent: perf.map { Double($0.wakeups) / max(1, checks + Double(pings)) })
         if let memory {
             result.rssSteadyMiB = Double(memory.rssKiB) / 1024
             result.rssPerMachineKiB = Double(memory.rssKiB) / Double(plan.machines)
             result.rssPeakMiB = Double(memory.peakKiB) / 1024
         }
-        log("idle \(Int(seconds)) s: cpu \(fmt(cpu1 - cpu0, 2)) s, \(Int(wakeups)) wake-ups (\(perf == nil ? "/proc" : "perf")), \(Int(checks)) checks, \(pings) watchdog pings; RSS \(fmt(result.rssSteadyMiB, 1)) MiB")
+        log("idle \(Int(seconds)) s: cpu \(fmt(cpu1 - cpu0, 2)) s, \(perf.map { "\($0.wakeups) wake-ups, \($0.contextSwitches) context switches (perf)" } ?? "\(procSwitches) context switches (/proc)"), \(Int(checks)) checks, \(pings) watchdog pings; RSS \(fmt(result.rssSteadyMiB, 1)) MiB")
     }
 
     private func restart() async throws {
@@ -240,6 +240,20 @@ final class FleetBench: @unchecked Sendable {
             log("wrk -t\(threads) -c\(plan.maxInFlight): \(fmt(run.requestsPerSecond, 0)) creates/s")
         }
         result.wrkCeiling = result.wrk.map(\.requestsPerSecond).max()
+        let out = directory + "/client-probe.json"
+        let probe = try ChildProcess(
+            tools.bench,
+            ["client-probe", "--url", baseURL, "--token", files.token, "--machines", String(files.fixedMachines),
+             "--concurrency", String(plan.maxInFlight), "--seconds", String(plan.wrkSeconds / 2), "--out", out],
+            environment: ["PATH": "/usr/bin:/bin"], logDirectory: directory, name: "client-probe")
+        if let exit = await probe.waitForExit(timeout: plan.wrkSeconds + 60), exit.status == 0,
+           let data = try? Data(contentsOf: URL(fileURLWithPath: out)) {
+            result.clientProbe = try? JSONDecoder().decode(ClientProbeCommand.Result.self, from: data)
+            log("client alone, \(plan.maxInFlight) in flight: AkuaClient \(fmt(result.clientProbe?.akuaClientPerSecond, 0)) creates/s, bare AsyncHTTPClient \(fmt(result.clientProbe?.bareClientPerSecond, 0)) creates/s")
+        } else {
+            probe.kill9()
+            log("client-probe failed: \(probe.stderrTail())")
+        }
         if let ceiling = result.wrkCeiling, let sustained = result.saturationChecksPerSecond, ceiling > 0 {
             result.ratio = sustained / ceiling
         }

@@ -51,18 +51,23 @@ struct FleetResult: Codable, Sendable {
         var seconds: Double
         var cpuSeconds: Double
         var cpuSecondsPerMinute: Double
-        /// perf stat context switches (every thread), per minute; nil when perf is unavailable.
-        var perfWakeupsPerMinute: Double?
-        /// Sum over /proc/PID/task/*/status (live threads only), per minute.
-        var procWakeupsPerMinute: Double
-        var wakeupsPerMinute: Double
+        /// Process wake-ups: bursts of thread activity (switches less than 1 ms apart are one burst),
+        /// from perf; nil when perf is unavailable.
+        var wakeupsPerMinute: Double?
+        /// Thread context switches, every thread (perf), else summed over live threads (/proc).
+        var contextSwitchesPerMinute: Double
+        /// Sum over /proc/PID/task/*/status (live threads only), per minute, for comparison.
+        var procContextSwitchesPerMinute: Double
         var checksPerMinute: Double
         var dueChecksPerMinute: Double
         var watchdogPingsPerMinute: Double
         var threads: Int
         /// Wake-ups per (check + watchdog ping).
-        var wakeupsPerEvent: Double
+        var wakeupsPerEvent: Double?
     }
+
+    /// The API client alone against the same simulator (`drift-bench client-probe`).
+    var clientProbe: ClientProbeCommand.Result?
 
     struct Life: Codable, Sendable {
         var phase: String

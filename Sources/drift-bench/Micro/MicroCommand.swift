@@ -121,7 +121,7 @@ struct MicroCommand: AsyncParsableCommand {
         }
         var out = [line(headers), "|" + widths.enumerated().map { i, w in String(repeating: "-", count: w + 1) + (i == 0 ? "-" : ":") }.joined(separator: "|") + "|"]
         out += rows.map(line)
-        if !MallocCounter.available { out.append("(allocations: run with LD_PRELOAD=bench/malloc-count.so, as `make bench` does)") }
+        if !MallocCounter.available { out.append("(allocations: n/a without the counting shim; `make bench` compiles bench/malloc-count.c and preloads it)") }
         return out.joined(separator: "\n")
     }
 

@@ -16,6 +16,8 @@ struct BenchReport: Codable, Sendable {
         var cpu: String
         var kernel: String
         var memoryMiB: Int
+        /// 1-minute load average when the run started and ended (other work on the machine skews figures).
+        var loadAverage: [Double] = []
 
         static func current() -> Host {
             let cpuinfo = ChildProcess.read("/proc/cpuinfo")
@@ -24,7 +26,12 @@ struct BenchReport: Codable, Sendable {
             let kernel = ChildProcess.read("/proc/sys/kernel/osrelease").trimmingCharacters(in: .whitespacesAndNewlines)
             let memory = ChildProcess.read("/proc/meminfo").split(separator: "\n").first { $0.hasPrefix("MemTotal:") }
                 .flatMap { Int($0.filter(\.isNumber)) } ?? 0
-            return Host(cores: ProcessInfo.processInfo.activeProcessorCount, cpu: model, kernel: kernel, memoryMiB: memory / 1024)
+            return Host(cores: ProcessInfo.processInfo.activeProcessorCount, cpu: model, kernel: kernel, memoryMiB: memory / 1024,
+                        loadAverage: [loadAverage()])
+        }
+
+        static func loadAverage() -> Double {
+            Double(ChildProcess.read("/proc/loadavg").split(separator: " ").first ?? "") ?? 0
         }
     }
 
@@ -56,6 +63,9 @@ struct BenchReport: Codable, Sendable {
             Row(label: "sustained checks/s at saturation", value: { r in
                     fmt(r.saturationChecksPerSecond, 0) + (Self.demandLimited(r) ? "*" : "") }, target: "", check: nil),
             Row(label: "wrk ceiling, same POST (req/s)", value: { fmt($0.wrkCeiling, 0) }, target: "", check: nil),
+            Row(label: "AkuaClient alone / bare AsyncHTTPClient (req/s)", value: { r in
+                    r.clientProbe.map { "\(fmt($0.akuaClientPerSecond, 0)) / \(fmt($0.bareClientPerSecond, 0))" } ?? "—" },
+                target: "", check: nil),
             Row(label: "checks/s ÷ wrk ceiling", value: { r in r.ratio.map { String(format: "%.0f%%", $0 * 100) } ?? "—" },
                 target: "≥ 50%", check: { r in r.ratio.map { $0 >= 0.5 || Self.demandLimited(r) } }),
             Row(label: "lag p50 / p99 / max at 1,000 checks/s (ms)", value: { r in
@@ -65,12 +75,13 @@ struct BenchReport: Codable, Sendable {
                     r.deliveryMs.map { "\(fmt($0.p50, 0)) / \(fmt($0.p99, 0))" } ?? "—" },
                 target: "p99 ≤ 50 ms", check: { $0.deliveryMs.map { $0.p99 <= 50 } }),
             Row(label: "idle, 1 h interval: CPU s per minute", value: { fmt($0.idle?.cpuSecondsPerMinute, 3) }, target: "", check: nil),
-            Row(label: "idle: wake-ups per minute", value: { fmt($0.idle?.wakeupsPerMinute, 0) }, target: "", check: nil),
             Row(label: "idle: checks + watchdog pings per minute", value: { r in
                     r.idle.map { "\(fmt($0.checksPerMinute, 0)) + \(fmt($0.watchdogPingsPerMinute, 0))" } ?? "—" },
                 target: "", check: nil),
+            Row(label: "idle: process wake-ups per minute", value: { fmt($0.idle?.wakeupsPerMinute, 0) }, target: "", check: nil),
             Row(label: "idle: wake-ups per check or ping", value: { fmt($0.idle?.wakeupsPerEvent, 1) },
                 target: "no polling", check: nil),
+            Row(label: "idle: thread context switches per minute", value: { fmt($0.idle?.contextSwitchesPerMinute, 0) }, target: "", check: nil),
             Row(label: "SIGHUP reload, 1 machine changed (ms)", value: { fmt($0.reloadSighupToReadySeconds.map { $0 * 1000 }, 0) },
                 target: "≤ 1000 ms", check: { $0.reloadSighupToReadySeconds.map { $0 <= 1 } }),
             Row(label: "  of which RELOADING=1 → READY=1 (ms)", value: { fmt($0.reloadReloadingToReadySeconds.map { $0 * 1000 }, 0) },
@@ -136,11 +147,16 @@ struct BenchReport: Codable, Sendable {
         if fleets.contains(where: Self.demandLimited) {
             notes.append("* demand-limited: a 1 s interval offers only as many checks/s as there are machines, below the ceiling.")
         }
-        if let lag = fleets.first?.lagChecksPerSecond {
-            notes.append("lag and delivery: in-process engine probe at \(fmt(lag, 0)) checks/s (interval = machines/1000 s).")
+        let rates = fleets.compactMap { $0.lagChecksPerSecond.map { fmt($0, 0) } }
+        if !rates.isEmpty {
+            notes.append("lag and delivery: the engine in-process (drift-bench engine-probe), every machine at its slot of an interval of "
+                + "machines/1000 s, measured at \(rates.joined(separator: " / ")) checks/s.")
         }
+        notes.append("idle: a process wake-up is a burst of thread activity (context switches less than 1 ms apart); "
+            + "libdispatch's worker-pool monitor adds about 60 per minute whatever the daemon does.")
         return ([
-            "akua-driftd benchmark, \(date): \(host.cores) cores (\(host.cpu)), kernel \(host.kernel), \(binaries) binaries",
+            "akua-driftd benchmark, \(date): \(host.cores) cores (\(host.cpu)), kernel \(host.kernel), \(binaries) binaries, "
+                + "load average \(host.loadAverage.map { fmt($0, 1) }.joined(separator: " → "))",
             "",
         ] + out + (notes.isEmpty ? [] : [""] + notes)).joined(separator: "\n")
     }

@@ -1,41 +1,49 @@
-/// `perf stat` on a running process, when the kernel lets us: counts the context switches of every
-/// thread (inherited by threads created during the window, kept for threads that exit), which /proc
-/// sums cannot do.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Context switches of a running process, every thread (threads created during the window included,
+/// threads that exit kept), from `perf record -e context-switches -c 1` when the kernel lets us: every
+/// switch with its time, so that switches less than `burstGap` apart count as one process wake-up.
 enum PerfStat {
     struct Counts: Sendable, Codable {
+        /// Every thread switch (a thread going to sleep or being preempted).
         var contextSwitches: Int
-        var taskClockMs: Double
+        /// Bursts of activity: the process waking up from idle.
+        var wakeups: Int
     }
 
-    /// Measures `pid` for `seconds`; nil when perf is missing or not permitted.
+    static let burstGap = 0.001
+
+    /// Records `pid` for `seconds`; nil when perf is missing or not permitted.
     static func measure(pid: Int32, seconds: Double, workDirectory: String) async -> Counts? {
         guard let perf = (["/usr/bin/perf", "/usr/local/bin/perf"] as [String]).first(where: { access($0, X_OK) == 0 }) else { return nil }
-        let child: ChildProcess
-        do {
-            child = try ChildProcess(
-                perf, ["stat", "-x", ",", "-e", "context-switches,task-clock", "-p", String(pid), "--", "sleep", String(format: "%.3f", seconds)],
-                environment: ["PATH": "/usr/bin:/bin", "LC_ALL": "C"], logDirectory: workDirectory, name: "perf-stat-\(pid)")
-        } catch {
+        let data = workDirectory + "/perf-\(pid).data"
+        let environment = ["PATH": "/usr/bin:/bin", "LC_ALL": "C"]
+        guard let record = try? ChildProcess(
+            perf, ["record", "-q", "-e", "context-switches", "-c", "1", "-p", String(pid), "-o", data, "--", "sleep", String(format: "%.3f", seconds)],
+            environment: environment, logDirectory: workDirectory, name: "perf-record-\(pid)")
+        else { return nil }
+        guard let exit = await record.waitForExit(timeout: seconds + 30), exit.status == 0 else {
+            record.kill9()
             return nil
         }
-        guard let exit = await child.waitForExit(timeout: seconds + 10), exit.status == 0 else {
-            child.kill9()
-            return nil
+        guard let script = try? ChildProcess(perf, ["script", "-i", data, "-F", "time"], environment: environment, logDirectory: workDirectory, name: "perf-script-\(pid)"),
+              let done = await script.waitForExit(timeout: 60), done.status == 0
+        else { return nil }
+        var times: [Double] = []
+        for line in ChildProcess.read(script.stdoutPath).split(separator: "\n") {
+            if let value = Double(line.trimmingPrefixSpaces().prefix { $0 != ":" }) { times.append(value) }
         }
-        var switches: Int?
-        var clock: Double?
-        for line in ChildProcess.read(child.stderrPath).split(separator: "\n") {
-            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
-            guard fields.count >= 3 else { continue }
-            if fields[2].hasPrefix("context-switches") { switches = Int(fields[0]) }
-            if fields[2].hasPrefix("task-clock") { clock = Double(fields[0]) }
-        }
-        guard let switches, let clock else { return nil }
-        return Counts(contextSwitches: switches, taskClockMs: clock)
+        unlink(data)
+        guard !times.isEmpty else { return Counts(contextSwitches: 0, wakeups: 0) }
+        times.sort()
+        var bursts = 1
+        for index in 1..<times.count where times[index] - times[index - 1] > burstGap { bursts += 1 }
+        return Counts(contextSwitches: times.count, wakeups: bursts)
     }
 }
 
-#if canImport(Glibc)
-import Glibc
-import Foundation
-#endif
+extension Substring {
+    fileprivate func trimmingPrefixSpaces() -> Substring { drop { $0 == " " } }
+}

@@ -1,0 +1,43 @@
+# Benchmarks of akua-driftd. Included by the top-level Makefile (`include bench/bench.mk`).
+#
+#   make bench        release binaries (the same scratch path and flags as `make install`), then akua-sim and
+#                     `akua-driftd run` on loopback for fleets of 1,000, 10,000 and 100,000 machines: one table,
+#                     also as JSON in bench/results/latest.json (table: latest.md); then the micro-benchmarks of
+#                     the hot paths (bench/results/micro.json). About 12 minutes on 2 cores after the build.
+#   make bench-smoke  debug binaries, 1,000 machines, short phases (under a minute): fails unless every figure
+#                     is produced and sane; targets are printed, not enforced. Meant for `make test`.
+#
+# Knobs: BENCH_FLEETS=1000,10000 (fleet sizes), BENCH_IDLE=60 (seconds of the idle window),
+#        BENCH_RESULTS=bench/results (where the JSON goes).
+
+BENCH_SCRATCH ?= .build-release
+BENCH_FLAGS ?= -c release --static-swift-stdlib --scratch-path $(BENCH_SCRATCH)
+BENCH_BIN = $(BENCH_SCRATCH)/release
+BENCH_FLEETS ?= 1000,10000,100000
+BENCH_IDLE ?= 60
+BENCH_RESULTS ?= bench/results
+BENCH_SMOKE_OUT ?= /tmp/akua-driftd-bench-smoke
+# The allocation-counting shim for the micro-benchmarks (LD_PRELOAD); any C compiler will do.
+BENCH_CC ?= $(firstword $(wildcard /opt/swift/usr/bin/clang) cc)
+BENCH_MALLOC_SHIM = $(BENCH_SCRATCH)/bench-malloc-count.so
+
+.PHONY: bench bench-smoke bench-build
+
+bench-build: deps
+	$(SWIFT) build $(BENCH_FLAGS) --product akua-driftd
+	$(SWIFT) build $(BENCH_FLAGS) --product akua-sim
+	$(SWIFT) build $(BENCH_FLAGS) --product drift-bench
+
+bench: bench-build
+	$(BENCH_CC) -O2 -shared -fPIC -o $(BENCH_MALLOC_SHIM) bench/malloc-count.c
+	$(BENCH_BIN)/drift-bench run --fleets $(BENCH_FLEETS) --idle-seconds $(BENCH_IDLE) \
+		--driftd $(BENCH_BIN)/akua-driftd --sim $(BENCH_BIN)/akua-sim --out $(BENCH_RESULTS)
+	LD_PRELOAD=$(abspath $(BENCH_MALLOC_SHIM)) $(BENCH_BIN)/drift-bench micro --out $(BENCH_RESULTS)/micro.json
+
+bench-smoke: deps
+	$(SWIFT) build --product akua-driftd
+	$(SWIFT) build --product akua-sim
+	$(SWIFT) build --product drift-bench
+	.build/debug/drift-bench run --smoke --fleets 1000 --binaries debug \
+		--driftd .build/debug/akua-driftd --sim .build/debug/akua-sim --out $(BENCH_SMOKE_OUT)
+	.build/debug/drift-bench micro --quick
