@@ -19,14 +19,15 @@ demo: deps
 
 ## test: every suite. Unit and integration tests (Swift Testing, real SQLite files, loopback HTTP,
 ## real journald in a private mount namespace), then the heavy reliability suite on its own (chaos,
-## fuzzing and fault injection would otherwise starve the timing of the others), then the system test
-## under a real systemd.
+## fuzzing and fault injection would otherwise starve the timing of the others), a smoke run of the
+## benchmark harness (1,000 machines) so it cannot rot, then the system test under a real systemd.
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) build --product akua-driftd
 	$(SWIFT) build --product akua-sim
 	$(SWIFT) test --skip-build --skip ReliabilityTests
 	$(SWIFT) test --skip-build --filter ReliabilityTests
+	@$(MAKE) --no-print-directory bench-smoke
 	@$(MAKE) --no-print-directory test-system
 
 test-system:

@@ -10,7 +10,7 @@ enum MemoryTrim {
     #if canImport(Glibc)
     private typealias Trim = @convention(c) (Int) -> Int32
     /// glibc's `malloc_trim` (declared in <malloc.h>, which the Glibc module does not export).
-    nonisolated(unsafe) private static let trim: Trim? = {
+    private static let trim: Trim? = {
         guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
         return unsafeBitCast(symbol, to: Trim.self)
     }()

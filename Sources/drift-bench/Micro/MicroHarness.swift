@@ -56,7 +56,7 @@ struct MicroHarness {
 /// Reads the malloc counter of `bench/malloc-count.so` when it is preloaded (nil otherwise).
 enum MallocCounter {
     private typealias Counter = @convention(c) () -> UInt64
-    nonisolated(unsafe) private static let function: Counter? = {
+    private static let function: Counter? = {
         guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "akua_bench_malloc_count") else { return nil }
         return unsafeBitCast(symbol, to: Counter.self)
     }()
