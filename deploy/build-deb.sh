@@ -91,7 +91,6 @@ install -m 0644 "$config" "$pkgroot/etc/akua-driftd/config.toml"
 for doc in README.md LICENSE; do
     [ -f "$root/$doc" ] && install -m 0644 "$root/$doc" "$pkgroot/usr/share/doc/akua-driftd/$doc"
 done
-[ -f "$here/README-install.md" ] && install -m 0644 "$here/README-install.md" "$pkgroot/usr/share/doc/akua-driftd/README-install.md"
 if [ -f "$root/LICENSE" ]; then
     install -m 0644 "$root/LICENSE" "$pkgroot/usr/share/doc/akua-driftd/copyright"
 fi
@@ -112,7 +111,7 @@ Description: Akua machine configuration drift watcher (systemd service)
  with structured DRIFT_* fields and a message catalog, and delivers it to
  webhooks signed per Standard Webhooks. It runs as a hardened Type=notify
  systemd service with a dynamic user. Installing the package enables and
- starts nothing: see /usr/share/doc/akua-driftd/README-install.md.
+ starts nothing: see /usr/share/doc/akua-driftd/README.md ("Install as a service").
 EOF
 echo /etc/akua-driftd/config.toml > "$pkgroot/DEBIAN/conffiles"
 

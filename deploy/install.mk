@@ -49,7 +49,7 @@ install: release-driftd
 		echo "$(INSTALL) -m 0644 $(EXAMPLE_CONFIG) $(DESTDIR)$(CONFDIR)/config.toml"; \
 		$(INSTALL) -m 0644 $(EXAMPLE_CONFIG) $(DESTDIR)$(CONFDIR)/config.toml; \
 	fi
-	@for f in README.md LICENSE deploy/README-install.md; do \
+	@for f in README.md LICENSE; do \
 		if [ -f $$f ]; then echo "$(INSTALL) -m 0644 $$f $(DESTDIR)$(DOCDIR)/"; \
 		$(INSTALL) -m 0644 $$f $(DESTDIR)$(DOCDIR)/; fi; \
 	done
@@ -57,12 +57,12 @@ install: release-driftd
 		echo "systemctl daemon-reload && journalctl --update-catalog"; \
 		systemctl daemon-reload && journalctl --update-catalog; \
 	fi
-	@echo "installed; nothing was enabled or started. Next steps: $(DOCDIR)/README-install.md"
+	@echo "installed; nothing was enabled or started. Next steps: $(DOCDIR)/README.md, section \"Install as a service\""
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/akua-driftd $(DESTDIR)$(UNITDIR)/akua-driftd.service \
 		$(DESTDIR)$(CATALOGDIR)/akua-driftd.catalog
-	rm -f $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/LICENSE $(DESTDIR)$(DOCDIR)/README-install.md
+	rm -f $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/LICENSE
 	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
 		echo "systemctl daemon-reload && journalctl --update-catalog"; \

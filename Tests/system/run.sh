@@ -285,7 +285,7 @@ if [ -z "${SYSTEM_TEST_DEB:-}" ] && [ -x "$RELEASE_BIN" ]; then
     installed() {
         [ -x "$dest/usr/bin/akua-driftd" ] && [ -f "$dest/usr/lib/systemd/system/akua-driftd.service" ] \
             && [ -f "$dest/usr/lib/systemd/catalog/akua-driftd.catalog" ] && [ -f "$dest/etc/akua-driftd/config.toml" ] \
-            && [ -f "$dest/usr/share/doc/akua-driftd/README-install.md" ]
+            && [ -f "$dest/usr/share/doc/akua-driftd/README.md" ]
     }
     mk() { make -C "$ROOT" -f deploy/install.mk -o release-driftd "$@" DESTDIR="$dest" > "$WORK/install.log" 2>&1; }
     if mk install && installed && echo "# local change" >> "$dest/etc/akua-driftd/config.toml" \
