@@ -28,12 +28,8 @@ public struct AppDatabase: Sendable {
             try database.verifyOwnership(fileExisted: exists)
             try database.migrate()
             return database
-        } catch let error as StoreError {
-            throw error
-        } catch let error as DatabaseError {
-            throw classify(error, path: path)
         } catch {
-            throw .cannotOpen(path: path, detail: String(describing: error))
+            throw storeError(error, path: path)
         }
     }
 
@@ -52,12 +48,8 @@ public struct AppDatabase: Sendable {
             let id = try queue.read { try Int32.fetchOne($0, sql: "PRAGMA application_id") } ?? 0
             if id != applicationID { throw StoreError.foreign(path: path) }
             return database
-        } catch let error as StoreError {
-            throw error
-        } catch let error as DatabaseError {
-            throw classify(error, path: path)
         } catch {
-            throw .cannotOpen(path: path, detail: String(describing: error))
+            throw storeError(error, path: path)
         }
     }
 
@@ -110,12 +102,17 @@ public struct AppDatabase: Sendable {
                     throw StoreError.newerSchema(path: path, migration: unknown)
                 }
             }
-        } catch let error as StoreError {
-            throw error
-        } catch let error as DatabaseError {
-            throw classify(error, path: path)
         } catch {
-            throw .cannotOpen(path: path, detail: String(describing: error))
+            throw storeError(error, path: path)
+        }
+    }
+
+    /// Any error met while opening `path`, as the `StoreError` the operator sees.
+    static func storeError(_ error: any Error, path: String) -> StoreError {
+        switch error {
+        case let error as StoreError: error
+        case let error as DatabaseError: classify(error, path: path)
+        default: .cannotOpen(path: path, detail: String(describing: error))
         }
     }
 
