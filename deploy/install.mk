@@ -40,6 +40,7 @@ install: release-driftd
 	$(INSTALL) -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(CATALOGDIR) \
 		$(DESTDIR)$(DOCDIR) $(DESTDIR)$(CONFDIR)
 	$(INSTALL) -m 0755 $(RELEASE_BIN) $(DESTDIR)$(BINDIR)/akua-driftd
+	strip --strip-unneeded $(DESTDIR)$(BINDIR)/akua-driftd 2>/dev/null || true
 	sed 's|/usr/bin/akua-driftd|$(BINDIR)/akua-driftd|g' deploy/akua-driftd.service > $(DESTDIR)$(UNITDIR)/akua-driftd.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/akua-driftd.service
 	$(INSTALL) -m 0644 deploy/akua-driftd.catalog $(DESTDIR)$(CATALOGDIR)/akua-driftd.catalog
