@@ -151,7 +151,7 @@ let package = Package(
         .testTarget(name: "AkuaSimulatorTests", dependencies: [
             "AkuaSimulator", .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
-        .testTarget(name: "AkuaAPITests", dependencies: ["AkuaAPI", "AkuaSimulator", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "AkuaAPITests", dependencies: ["AkuaAPI", "AkuaSimulator", "DriftTestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "DriftStoreTests", dependencies: ["DriftStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "DriftSystemdTests", dependencies: ["DriftSystemd", .product(name: "Logging", package: "swift-log")]),
         // Shared by the integration suites: child processes, bounded waits, a recording webhook receiver.
@@ -159,6 +159,7 @@ let package = Package(
             name: "DriftTestSupport",
             dependencies: [
                 "DriftWebhooks",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],

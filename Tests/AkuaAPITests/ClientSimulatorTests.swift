@@ -1,4 +1,5 @@
 import AkuaSimulator
+import DriftTestSupport
 import DriftCore
 import Foundation
 import Testing

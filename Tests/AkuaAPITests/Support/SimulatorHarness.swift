@@ -1,4 +1,5 @@
 import AkuaAPI
+import DriftTestSupport
 import AkuaSimulator
 import Foundation
 import Logging
