@@ -99,6 +99,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // A loopback HTTP server for webhook deliveries: the demo's receiver, the benchmark's and the tests'.
+        .target(
+            name: "WebhookReceiver",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // The engine: Dispatch timers, checks, persistence, transitions, reload, systemd integration.
         .target(
             name: "DriftDaemon",
@@ -113,10 +124,8 @@ let package = Package(
         .executableTarget(
             name: "akua-driftd",
             dependencies: [
-                "DriftDaemon", "AkuaSimulator",
+                "DriftDaemon", "AkuaSimulator", "WebhookReceiver",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: strict
         ),
@@ -135,12 +144,10 @@ let package = Package(
             name: "drift-bench",
             dependencies: [
                 "DriftDaemon", "DriftConfig", "DriftCore", "DriftStore", "DriftWebhooks", "DriftSystemd", "AkuaAPI",
-                "AkuaSimulator",
+                "AkuaSimulator", "WebhookReceiver",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -158,10 +165,8 @@ let package = Package(
         .target(
             name: "DriftTestSupport",
             dependencies: [
-                "DriftWebhooks",
+                "DriftWebhooks", "WebhookReceiver",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             path: "Tests/TestSupport"
         ),

@@ -42,7 +42,7 @@ struct DemoCommand: AsyncParsableCommand {
         ]
         let simulator = try await SimulatorServer.start(
             options: SimulatorOptions(token: token, machines: machines, ttlSeconds: 30), logger: quiet)
-        let receiver = try await DemoReceiver.start(signer: try WebhookSigner(secret: secret), logger: quiet, print: emit)
+        let receiver = try await DemoReceiver.start(signer: try WebhookSigner(secret: secret), print: emit)
 
         let secretPath = directory + "/webhook.secret"
         FileManager.default.createFile(atPath: secretPath, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
@@ -63,7 +63,7 @@ struct DemoCommand: AsyncParsableCommand {
 
             [[webhook]]
             name = "demo-receiver"
-            url = "http://127.0.0.1:\(receiver.port)/hooks/akua-drift"
+            url = "\(receiver.url)"
             secret_file = "\(secretPath)"
 
             """
@@ -75,7 +75,7 @@ struct DemoCommand: AsyncParsableCommand {
         emit("""
             akua-driftd demo
               simulator  \(simulator.baseURL)  (4 machines; web-2 flips every 12s, db-1 every 20s, cache-1 at random)
-              receiver   http://127.0.0.1:\(receiver.port)/hooks/akua-drift  (verifies every signature)
+              receiver   \(receiver.url)  (verifies every signature)
               daemon     interval \(interval), state \(directory)/state.sqlite
             Transitions appear below (journal lines on stderr, webhook deliveries on stdout). Ctrl-C stops.
 

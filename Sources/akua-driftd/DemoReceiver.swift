@@ -1,61 +1,19 @@
 import DriftWebhooks
 import Foundation
-import HTTPTypes
-import Hummingbird
-import Logging
-import NIOCore
-import ServiceLifecycle
-import Synchronization
+import WebhookReceiver
 
 /// The demo's local webhook receiver: verifies each Standard Webhooks signature and prints the event.
-final class DemoReceiver: Sendable {
-    let port: Int
-    private let group: ServiceGroup
-    private let task: Task<Void, Never>
-
-    private init(port: Int, group: ServiceGroup, task: Task<Void, Never>) {
-        self.port = port
-        self.group = group
-        self.task = task
-    }
-
-    static func start(signer: WebhookSigner, logger: Logger, print emit: @escaping @Sendable (String) -> Void) async throws -> DemoReceiver {
-        let router = Router()
-        router.post("/hooks/akua-drift") { request, _ -> HTTPResponse.Status in
-            let body = try await request.body.collect(upTo: 1 << 20)
-            let bytes = Array(body.readableBytesView)
-            let id = request.headers[HTTPField.Name("webhook-id")!] ?? ""
-            let timestamp = Int64(request.headers[HTTPField.Name("webhook-timestamp")!] ?? "") ?? 0
-            let signature = request.headers[HTTPField.Name("webhook-signature")!] ?? ""
-            guard signer.verify(id: id, timestamp: timestamp, body: bytes, header: signature) else {
+enum DemoReceiver {
+    static func start(signer: WebhookSigner, print emit: @escaping @Sendable (String) -> Void) async throws -> LoopbackWebhookServer {
+        try await LoopbackWebhookServer.start(path: "/hooks/akua-drift") { request in
+            let id = request.webhookID
+            guard signer.verify(id: id, timestamp: request.webhookTimestamp, body: request.body, header: request.webhookSignature) else {
                 emit("webhook  ✗ rejected \(id): bad signature")
-                return .unauthorized
+                return .init(status: 401)
             }
-            emit("webhook  ✓ \(Self.summary(of: bytes, id: id))")
-            return .noContent
+            emit("webhook  ✓ \(summary(of: request.body, id: id))")
+            return .init(status: 204)
         }
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in
-                continuation.yield(channel.localAddress?.port ?? 0)
-                continuation.finish()
-            }, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
-        let task = Task {
-            try? await group.run()
-            continuation.finish()
-        }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next(), port > 0 else {
-            throw CocoaError(.featureUnsupported, userInfo: [NSLocalizedDescriptionKey: "demo webhook receiver did not start"])
-        }
-        return DemoReceiver(port: port, group: group, task: task)
-    }
-
-    func shutdown() async {
-        await group.triggerGracefulShutdown()
-        await task.value
     }
 
     /// "verified evt_… web-2 (mch_demo_web2): in_sync → drifted [cpu, image]".

@@ -52,7 +52,7 @@ struct BenchRunCommand: AsyncParsableCommand {
         let host = BenchReport.Host.current()
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("drift-bench-\(getpid())").path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        let receiver = try await WebhookReceiver.start()
+        let receiver = try await BenchWebhookReceiver.start()
         var results: [FleetResult] = []
         var failure: (any Error)?
         for size in sizes {

@@ -1,11 +1,7 @@
 import DriftWebhooks
 import Foundation
-import HTTPTypes
-import Hummingbird
-import Logging
-import NIOCore
-import ServiceLifecycle
 import Synchronization
+import WebhookReceiver
 
 /// A real HTTP webhook receiver on loopback that records every delivery, checks its Standard Webhooks
 /// signature, and answers with a status the test chooses (to simulate outages: error statuses, extra
@@ -44,12 +40,11 @@ public final class TestWebhookReceiver: Sendable {
         let closed = Mutex(false)
     }
 
-    public let port: Int
-    private let group: ServiceGroup
-    private let task: Task<Void, Never>
+    private let server: LoopbackWebhookServer
     private let shared: Shared
 
-    public var url: String { "http://127.0.0.1:\(port)/hook" }
+    public var port: Int { server.port }
+    public var url: String { server.url }
     /// Verified deliveries that were answered with a 2xx.
     public var deliveries: [Delivery] { shared.store.withLock { $0 } }
     /// Every request answered so far, whatever the status.
@@ -63,10 +58,8 @@ public final class TestWebhookReceiver: Sendable {
     /// While true, requests are accepted and read but never answered (until this is reset or the receiver stops).
     public func hang(_ on: Bool) { shared.hanging.withLock { $0 = on } }
 
-    private init(port: Int, group: ServiceGroup, task: Task<Void, Never>, shared: Shared) {
-        self.port = port
-        self.group = group
-        self.task = task
+    private init(server: LoopbackWebhookServer, shared: Shared) {
+        self.server = server
         self.shared = shared
     }
 
@@ -74,61 +67,35 @@ public final class TestWebhookReceiver: Sendable {
     public static func start(secret: String, port: Int = 0) async throws -> TestWebhookReceiver {
         let signer = try WebhookSigner(secret: secret)
         let shared = Shared()
-        let router = Router()
-        router.post("/hook") { request, _ -> Response in
-            let body = Array(try await request.body.collect(upTo: 1 << 20).readableBytesView)
-            let id = request.headers[HTTPField.Name("webhook-id")!] ?? ""
-            let headers = request.headers.map { (name: $0.name.canonicalName, value: $0.value) }
-            let arrived = Int64(Date().timeIntervalSince1970 * 1000)
+        let server = try await LoopbackWebhookServer.start(path: "/hook", port: port) { request in
+            let id = request.webhookID
+            let arrived = request.receivedAtUs / 1000
             while shared.hanging.withLock({ $0 }) && !shared.closed.withLock({ $0 }) {
                 try? await Task.sleep(for: .milliseconds(20))
             }
             let status = shared.answer.withLock { $0 }
             let extra = shared.answerHeaders.withLock { $0 }
             shared.attempts.withLock {
-                $0.append(Attempt(webhookID: id, body: body, headers: headers, status: status, receivedAtMs: arrived))
+                $0.append(Attempt(webhookID: id, body: request.body, headers: request.headers, status: status, receivedAtMs: arrived))
             }
             if (200..<300).contains(status) {
-                let timestamp = Int64(request.headers[HTTPField.Name("webhook-timestamp")!] ?? "") ?? 0
-                let signature = request.headers[HTTPField.Name("webhook-signature")!] ?? ""
-                let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
+                let timestamp = request.webhookTimestamp
+                let object = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any]
                 let data = object?["data"] as? [String: Any] ?? [:]
                 let delivery = Delivery(
-                    id: id, timestamp: timestamp, signatureValid: signer.verify(id: id, timestamp: timestamp, body: body, header: signature),
-                    body: body, eventID: data["event_id"] as? String ?? "", machineID: data["machine_id"] as? String ?? "",
+                    id: id, timestamp: timestamp,
+                    signatureValid: signer.verify(id: id, timestamp: timestamp, body: request.body, header: request.webhookSignature),
+                    body: request.body, eventID: data["event_id"] as? String ?? "", machineID: data["machine_id"] as? String ?? "",
                     previous: data["previous_state"] as? String ?? "", state: data["state"] as? String ?? "")
                 shared.store.withLock { $0.append(delivery) }
             }
-            var fields = HTTPFields()
-            for (name, value) in extra {
-                if let field = HTTPField.Name(name) { fields[field] = value }
-            }
-            return Response(status: .init(code: status), headers: fields)
+            return .init(status: status, headers: extra)
         }
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        var logger = Logger(label: "test-receiver")
-        logger.logLevel = .error
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: port), reuseAddress: true),
-            onServerRunning: { channel in
-                continuation.yield(channel.localAddress?.port ?? 0)
-                continuation.finish()
-            }, logger: logger)
-        var configuration = ServiceGroupConfiguration(services: [app], logger: logger)
-        configuration.maximumGracefulShutdownDuration = .seconds(3)
-        let group = ServiceGroup(configuration: configuration)
-        let task = Task {
-            try? await group.run()
-            continuation.finish()
-        }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next(), port > 0 else { throw HarnessError("webhook receiver did not start") }
-        return TestWebhookReceiver(port: port, group: group, task: task, shared: shared)
+        return TestWebhookReceiver(server: server, shared: shared)
     }
 
     public func shutdown() async {
         shared.closed.withLock { $0 = true }
-        await group.triggerGracefulShutdown()
-        await task.value
+        await server.shutdown()
     }
 }

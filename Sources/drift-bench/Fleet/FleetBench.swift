@@ -30,7 +30,7 @@ final class FleetBench: @unchecked Sendable {
     let plan: FleetPlan
     let tools: BenchTools
     let directory: String
-    let receiver: WebhookReceiver
+    let receiver: BenchWebhookReceiver
     let log: @Sendable (String) -> Void
 
     private var result: FleetResult
@@ -44,7 +44,7 @@ final class FleetBench: @unchecked Sendable {
     private var statePath = ""
     private let hourMs: Int64 = 3_600_000
 
-    init(plan: FleetPlan, tools: BenchTools, directory: String, receiver: WebhookReceiver, log: @escaping @Sendable (String) -> Void) {
+    init(plan: FleetPlan, tools: BenchTools, directory: String, receiver: BenchWebhookReceiver, log: @escaping @Sendable (String) -> Void) {
         self.plan = plan
         self.tools = tools
         self.directory = directory
