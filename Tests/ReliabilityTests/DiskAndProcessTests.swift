@@ -338,7 +338,11 @@ struct DiskAndProcessTests {
                     #expect(occurrence.at == before && call.startMs - jumpWall < 200,
                             "\(call.machineID) checked \(call.startMs - jumpWall) ms after the jump for an old occurrence \(occurrence)")
                 } else {
-                    #expect(occurrence.at == slot, "\(call.machineID) checked at \(call.engineStartMs) for occurrence \(occurrence)")
+                    // The occurrence is fixed when the scheduler fires; the call itself may land a few ms into
+                    // the next slot.
+                    let firedInPreviousSlot = occurrence.at == slot - interval && call.engineStartMs - slot < 250
+                    #expect(occurrence.at == slot || firedInPreviousSlot,
+                            "\(call.machineID) checked at \(call.engineStartMs) for occurrence \(occurrence)")
                     after.append(call)
                 }
             }
