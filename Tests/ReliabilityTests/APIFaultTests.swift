@@ -343,14 +343,11 @@ struct APIFaultTests {
             """)
         let logs = LogCapture()
         let service = DaemonService(configPath: config, environment: [:], logger: logs.logger())
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: service)], logger: Logger(label: "quiet") { _ in SwiftLogNoOpLogHandler() }))
-        let running = Task { try await group.run() }
         func rows() throws -> [StatusReport.Row] {
             guard FileManager.default.fileExists(atPath: statePath) else { return [] }
             return StatusReport.rows(try AppDatabase.openReadOnly(path: statePath).machines())
         }
-        do {
+        try await withRunningService(service, cleanup: { await simulator.shutdown() }) {
             try await eventually(timeout: .seconds(15), "both machines are known") {
                 let rows = try rows()
                 return rows.count == 2 && rows.allSatisfy { $0.state != "unknown" }
@@ -368,14 +365,6 @@ struct APIFaultTests {
             #expect(wallMs() - reloadAt < 5_000)
             #expect(logs.contains(.notice, "reloaded"))
             #expect(simulator.control.stats().reportsByKey.values.allSatisfy { $0 == 1 })
-        } catch {
-            await group.triggerGracefulShutdown()
-            _ = try? await running.value
-            await simulator.shutdown()
-            throw error
         }
-        await group.triggerGracefulShutdown()
-        try await running.value
-        await simulator.shutdown()
     }
 }

@@ -139,11 +139,8 @@ struct BadInputTests {
         let environment = ["HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"]
         let logs = LogCapture()
         let service = DaemonService(configPath: configPath, environment: environment, logger: logs.logger(level: .notice))
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: service)], logger: Logger(label: "quiet") { _ in SwiftLogNoOpLogHandler() }))
-        let running = Task { try await group.run() }
         func current() -> LoadedConfig? { service.current.withLock { $0?.loaded } }
-        do {
+        try await withRunningService(service, cleanup: { await simulator.shutdown() }) {
             try await eventually(timeout: .seconds(15), "the service is running") { current() != nil }
             var rejected = 0
             var applied = 0
@@ -179,14 +176,6 @@ struct BadInputTests {
             }
             print("[reliability] reload fuzz: \(Self.count) reloads in \(wallMs() - started) ms: \(applied) applied, \(rejected) rejected")
             #expect(rejected >= Self.count / 2 && applied >= Self.count / 50)
-        } catch {
-            await group.triggerGracefulShutdown()
-            _ = try? await running.value
-            await simulator.shutdown()
-            throw error
         }
-        await group.triggerGracefulShutdown()
-        try await running.value
-        await simulator.shutdown()
     }
 }
