@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.25.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.10.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.20.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
@@ -69,6 +70,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
@@ -92,10 +94,12 @@ let package = Package(
         .target(
             name: "DriftWebhooks",
             dependencies: [
-                "DriftCore", "DriftStore", "AkuaAPI",
+                "DriftCore", "DriftStore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
@@ -153,7 +157,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "DriftCoreTests", dependencies: ["DriftCore"]),
+        .testTarget(name: "DriftCoreTests", dependencies: ["DriftCore", "DriftTestSupport"]),
         .testTarget(name: "DriftConfigTests", dependencies: ["DriftConfig"]),
         .testTarget(name: "AkuaSimulatorTests", dependencies: [
             "AkuaSimulator", .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -170,6 +174,12 @@ let package = Package(
             ],
             path: "Tests/TestSupport"
         ),
+        // The webhook dispatcher, signer and payload against real SQLite files and a loopback receiver.
+        .testTarget(name: "DriftWebhooksTests", dependencies: [
+            "DriftWebhooks", "DriftDaemon", "DriftConfig", "DriftStore", "DriftCore", "DriftTestSupport", "WebhookReceiver",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "DriftDaemonTests", dependencies: [
             "DriftDaemon", "AkuaSimulator", "DriftSystemd", "DriftStore", "DriftWebhooks", "DriftCore", "DriftTestSupport",
             .product(name: "Logging", package: "swift-log"),

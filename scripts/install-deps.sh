@@ -1,8 +1,21 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the build and the test suites need, when run as root and they are missing.
-# The Swift toolchain itself is expected at /opt/swift (or on PATH).
+# Installs the Debian packages the build and every test suite need, when run as root and they are missing.
+# The Swift toolchain itself is expected at /opt/swift (or on PATH). What needs what:
+#   build                  libsystemd-dev libsqlite3-dev pkg-config
+#   journal tests          systemd (systemd-journald, journalctl, systemd-cat), util-linux (unshare), bsdutils (logger)
+#   system test            systemd-container (systemd-nspawn), util-linux (nsenter, setpriv), procps, curl, jq,
+#                          python3 (its webhook receiver), binutils (objdump, strip), make, xz-utils (make deb)
+#   disk-fault tests       mount (mount, umount, losetup), util-linux (findmnt), e2fsprogs (mkfs.ext4), coreutils (truncate)
+#   bad state file tests   sqlite3 (the command line shell)
+#   webhook tests          python3 + python3-jsonschema (Tests/Support/webhook-check.py: independent signature
+#                          check and deploy/webhook-payload.schema.json), openssl (self-signed certificate)
+#   benchmarks             wrk
 set -eu
-packages=(libsystemd-dev libsqlite3-dev pkg-config systemd systemd-container python3 curl wrk jq binutils procps openssl)
+packages=(
+    libsystemd-dev libsqlite3-dev pkg-config
+    systemd systemd-container util-linux bsdutils mount e2fsprogs coreutils procps
+    python3 python3-jsonschema sqlite3 openssl curl jq binutils make xz-utils wrk
+)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

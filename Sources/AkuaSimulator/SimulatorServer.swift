@@ -98,8 +98,10 @@ public final class SimulatorServer: Sendable {
         let state = SimulatorState(options: options)
         let hangs = HangRegistry()
         let (portStream, portContinuation) = AsyncStream<Int>.makeStream()
+        let dateClock = DateHeaderClock(now: { state.now() })
         let app = Application(
             responder: SimulatorResponder(state: state, hangs: hangs),
+            server: .http1(configuration: .init(additionalChannelHandlers: [DateHeaderHandler(clock: dateClock)])),
             configuration: .init(address: .hostname(host, port: port), serverName: nil, backlog: 1024, reuseAddress: true),
             onServerRunning: { channel in
                 portContinuation.yield(channel.localAddress?.port ?? port)

@@ -14,6 +14,11 @@ public struct MachineBookkeeping: Sendable, Hashable {
     public var reportCreatedAt: Int64?
     /// Unix seconds, of the latest report.
     public var reportExpiresAt: Int64?
+    public var reportID: String?
+    /// Unix ms: the latest report's expiry on the local clock.
+    public var reportLocalExpiresAt: Int64?
+    /// Unix ms.
+    public var lastCheckedAt: Int64?
 }
 
 extension AppDatabase {
@@ -21,14 +26,16 @@ extension AppDatabase {
     public func machineBookkeeping() throws -> [MachineBookkeeping] {
         try writer.read { db in
             let cursor = try Row.fetchCursor(db, sql: """
-                SELECT id, state, observed, consecutive_failures, last_slot, report_created_at, report_expires_at
+                SELECT id, state, observed, consecutive_failures, last_slot, report_created_at, report_expires_at,
+                       report_id, report_local_expires_at, last_checked_at
                 FROM machine WHERE configured = 1
                 """)
             var result: [MachineBookkeeping] = []
             while let row = try cursor.next() {
                 result.append(MachineBookkeeping(
                     id: row[0], state: DriftState(rawValue: row[1]) ?? .unknown, observed: row[2],
-                    consecutiveFailures: row[3], lastSlot: row[4], reportCreatedAt: row[5], reportExpiresAt: row[6]))
+                    consecutiveFailures: row[3], lastSlot: row[4], reportCreatedAt: row[5], reportExpiresAt: row[6],
+                    reportID: row[7], reportLocalExpiresAt: row[8], lastCheckedAt: row[9]))
             }
             return result
         }
@@ -61,7 +68,8 @@ extension AppDatabase {
             var result: [MachineBookkeeping] = []
             result.reserveCapacity(ids.count)
             let statement = try db.makeStatement(sql: """
-                SELECT id, state, observed, consecutive_failures, last_slot, report_created_at, report_expires_at
+                SELECT id, state, observed, consecutive_failures, last_slot, report_created_at, report_expires_at,
+                       report_id, report_local_expires_at, last_checked_at
                 FROM machine WHERE configured = 1 AND id = ?
                 """)
             for id in ids {
@@ -69,10 +77,24 @@ extension AppDatabase {
                 while let row = try cursor.next() {
                     result.append(MachineBookkeeping(
                         id: row[0], state: DriftState(rawValue: row[1]) ?? .unknown, observed: row[2],
-                        consecutiveFailures: row[3], lastSlot: row[4], reportCreatedAt: row[5], reportExpiresAt: row[6]))
+                        consecutiveFailures: row[3], lastSlot: row[4], reportCreatedAt: row[5], reportExpiresAt: row[6],
+                    reportID: row[7], reportLocalExpiresAt: row[8], lastCheckedAt: row[9]))
                 }
             }
             return result
+        }
+    }
+}
+
+extension AppDatabase {
+    /// The API clock minus the local clock (ms) last measured by the daemon, for `status`.
+    public func clockSkewMs() throws -> Int64? {
+        try writer.read { db in try Int64.fetchOne(db, sql: "SELECT value FROM daemon_fact WHERE name = 'clock_skew_ms'") }
+    }
+
+    public func setClockSkewMs(_ value: Int64) throws {
+        try writer.write { db in
+            try db.execute(sql: "INSERT INTO daemon_fact (name, value) VALUES ('clock_skew_ms', ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value", arguments: [value])
         }
     }
 }

@@ -192,6 +192,15 @@ public struct AppDatabase: Sendable {
                 CREATE INDEX delivery_due ON delivery(webhook, next_attempt_at) WHERE status = 'pending';
                 """)
         }
+        migrator.registerMigration("v2: local report expiry, daemon facts") { db in
+            try db.execute(sql: """
+                ALTER TABLE machine ADD COLUMN report_local_expires_at INTEGER;
+                CREATE TABLE daemon_fact (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    value INTEGER NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 
@@ -261,6 +270,7 @@ extension AppDatabase {
         record.lastError = row["last_error"]
         record.consecutiveFailures = row["consecutive_failures"]
         record.nextDueAt = row["next_due_at"]
+        record.reportLocalExpiresAt = row["report_local_expires_at"]
         if let reportID: String = row["report_id"],
            let state = ReportState(rawValue: row["report_state"] ?? "") {
             var report = DriftReport(
@@ -306,13 +316,13 @@ extension AppDatabase {
             sets.append("""
                 report_id = ?, report_state = ?, report_etag = ?, report_created_at = ?, report_started_at = ?,
                 report_expires_at = ?, report_delta = ?, report_snapshot = ?, observed = 1,
-                last_error = NULL, consecutive_failures = 0
+                last_error = NULL, consecutive_failures = 0, report_local_expires_at = ?
                 """)
             let delta = try report.delta.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
             let snapshot = try report.providerSnapshot.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
             _ = arguments.append(contentsOf: [
                 report.id, report.state.rawValue, report.etag, report.createdAt, report.startedAt,
-                report.expiresAt, delta, snapshot,
+                report.expiresAt, delta, snapshot, check.reportLocalExpiresAt ?? report.expiresAt.multipliedReportingOverflow(by: 1000).partialValue,
             ])
         }
         if let error = check.error {

@@ -10,6 +10,8 @@ public struct MachineRecord: Sendable, Hashable {
     /// Unix ms of the last change of `state`.
     public var stateSince: Int64?
     public var report: DriftReport?
+    /// Unix ms: when `report` expires on the daemon's clock (receipt + lifetime, skew-bounded).
+    public var reportLocalExpiresAt: Int64?
     /// Unix ms.
     public var lastCheckedAt: Int64?
     /// Unix ms: start of the last scheduled slot whose check completed.
@@ -69,6 +71,8 @@ public struct CheckRecord: Sendable {
     public var checkedAt: Int64
     /// The report, when one arrived (it becomes the latest report).
     public var report: DriftReport?
+    /// Unix ms: when `report` expires on the local clock (receipt + lifetime, skew-bounded).
+    public var reportLocalExpiresAt: Int64?
     /// The scheduled slot this check completed, if it did.
     public var completedSlot: Int64?
     /// A one-line error, when the check failed.

@@ -1,4 +1,3 @@
-import AkuaAPI
 import AsyncHTTPClient
 import DriftCore
 import DriftStore
@@ -14,82 +13,108 @@ import Synchronization
 public final class WebhookDispatcher: Sendable {
     public typealias Clock = @Sendable () -> Int64
 
-    let endpoints: [WebhookEndpoint]
-    let database: AppDatabase
+    /// One loop per distinct endpoint id, with the signal that wakes it.
+    private let loops: [(endpoint: WebhookEndpoint, signal: WakeSignal)]
+    let outbox: any WebhookOutbox
     let policy: DeliveryPolicy
     let logger: Logger
-    let now: Clock
+    let clock: any DispatcherClock
     let concurrency: Int
     let userAgent: String
-    private let signals: [String: WakeSignal]
     private let disabled = Mutex<Set<String>>([])
+
+    var endpoints: [WebhookEndpoint] { loops.map(\.endpoint) }
+    func now() -> Int64 { clock.nowMs() }
 
     /// Whether an endpoint answered 410 and is disabled until the next reload.
     public var hasDisabledEndpoints: Bool { !disabled.withLock { $0.isEmpty } }
 
-    public init(
+    public convenience init(
         endpoints: [WebhookEndpoint], database: AppDatabase, policy: DeliveryPolicy = DeliveryPolicy(),
         concurrencyPerEndpoint: Int = 8, userAgent: String, logger: Logger,
         now: @escaping Clock = { Int64(Date().timeIntervalSince1970 * 1000) }
     ) {
-        self.endpoints = endpoints
-        self.database = database
+        self.init(
+            endpoints: endpoints, outbox: database, policy: policy, concurrencyPerEndpoint: concurrencyPerEndpoint,
+            userAgent: userAgent, logger: logger, clock: SystemDispatcherClock(now: now))
+    }
+
+    /// `clock` gives the time and does the waiting (a manual clock in tests). Endpoints with the same id
+    /// (the same URL) share one outbox queue, so only the first of them is used; config validation
+    /// rejects such configs, this only keeps the dispatcher from ever trapping on one.
+    public init(
+        endpoints: [WebhookEndpoint], outbox: any WebhookOutbox, policy: DeliveryPolicy = DeliveryPolicy(),
+        concurrencyPerEndpoint: Int = 8, userAgent: String, logger: Logger, clock: any DispatcherClock
+    ) {
+        var seen = Set<String>()
+        var loops: [(endpoint: WebhookEndpoint, signal: WakeSignal)] = []
+        for endpoint in endpoints {
+            if seen.insert(endpoint.id).inserted {
+                loops.append((endpoint, WakeSignal()))
+            } else {
+                logger.error("webhook \(endpoint.label) has the same URL as another webhook; it is ignored")
+            }
+        }
+        self.loops = loops
+        self.outbox = outbox
         self.policy = policy
         self.logger = logger
-        self.now = now
+        self.clock = clock
         concurrency = max(1, concurrencyPerEndpoint)
         self.userAgent = userAgent
-        signals = Dictionary(uniqueKeysWithValues: endpoints.map { ($0.id, WakeSignal()) })
     }
 
     /// New events are in the outbox: wake every endpoint loop.
     public func wake() {
-        for signal in signals.values { signal.signal() }
+        for loop in loops { loop.signal.signal() }
     }
 
     /// Runs every endpoint loop until the task is cancelled.
     public func run() async {
         await withTaskGroup(of: Void.self) { group in
-            for endpoint in endpoints {
-                group.addTask { await self.runEndpoint(endpoint) }
+            for loop in loops {
+                group.addTask { await self.runEndpoint(loop.endpoint, signal: loop.signal) }
             }
         }
     }
 
-    private func runEndpoint(_ endpoint: WebhookEndpoint) async {
+    private func runEndpoint(_ endpoint: WebhookEndpoint, signal: WakeSignal) async {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
         configuration.timeout = .init(
             connect: .milliseconds(endpoint.timeoutMs), read: .milliseconds(endpoint.timeoutMs))
         configuration.decompression = .disabled
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        await deliverLoop(endpoint, client: client)
+        await deliverLoop(endpoint, signal: signal, client: client)
         try? await client.shutdown()
     }
 
-    private func deliverLoop(_ endpoint: WebhookEndpoint, client: HTTPClient) async {
-        let signal = signals[endpoint.id]!
+    private func deliverLoop(_ endpoint: WebhookEndpoint, signal: WakeSignal, client: HTTPClient) async {
         var endpointLogger = self.logger
         endpointLogger[metadataKey: "webhook"] = "\(endpoint.label)"
         let logger = endpointLogger
         var jitter = SplitMix64(seed: StableHash.fnv1a64(endpoint.id) ^ UInt64(bitPattern: now()))
+        // Consecutive rounds in which the outbox could not be read or an outcome not be written. Such a
+        // round leaves its deliveries due, so the loop backs off (delivery backoff policy) instead of
+        // re-sending at once: at most one attempt per event per backoff step.
+        var storeFailures = 0
 
         while !Task.isCancelled {
             let due: [DeliveryRecord]
             do {
-                due = try database.dueDeliveries(webhook: endpoint.id, now: now(), limit: concurrency)
+                due = try outbox.dueDeliveries(webhook: endpoint.id, now: now(), limit: concurrency)
             } catch {
-                logger.error("cannot read the webhook outbox: \(error)")
-                await signal.wait(timeoutMs: 5_000)
+                storeFailures += 1
+                await backOff(storeFailures, jitter: &jitter, signal: signal, logger: logger, "cannot read the webhook outbox: \(error)")
                 continue
             }
             if due.isEmpty {
-                let next = (try? database.nextDeliveryTime(webhook: endpoint.id)) ?? nil
-                await signal.wait(timeoutMs: next.map { max(0, $0 - now()) })
+                let next = (try? outbox.nextDeliveryTime(webhook: endpoint.id)) ?? nil
+                await clock.wait(untilMs: next, signal: signal)
                 continue
             }
             let units = due.map { _ in Double(jitter.next() >> 11) / Double(1 << 53) }
-            let outcomes = await withTaskGroup(of: DeliveryDecision.self, returning: [DeliveryDecision].self) { group in
+            let outcomes = await withTaskGroup(of: Attempt.self, returning: [Attempt].self) { group in
                 for (index, delivery) in due.enumerated() {
                     group.addTask {
                         await self.deliver(delivery, to: endpoint, client: client, jitter: units[index], logger: logger)
@@ -97,20 +122,54 @@ public final class WebhookDispatcher: Sendable {
                 }
                 return await group.reduce(into: []) { $0.append($1) }
             }
-            if outcomes.contains(.disableEndpoint) {
+            if outcomes.contains(where: { $0.decision == .disableEndpoint }) {
                 disabled.withLock { _ = $0.insert(endpoint.id) }
                 logger.error(
                     "webhook \(endpoint.label) answered 410 Gone: endpoint disabled until the next reload",
-                    metadata: ["message_id": "6e37777d1ef344d9a8f6289ce3428eef", "webhook_url_host": "\(WebhookEndpoint.host(of: endpoint.url))", "webhook_status": "410"])
+                    metadata: ["message_id": "\(JournalMessageID.webhookFailed)", "webhook_url_host": "\(WebhookEndpoint.host(of: endpoint.url))", "webhook_status": "410"])
                 // Disabled until reload: the dispatcher is replaced on reload, so wait for cancellation.
-                while !Task.isCancelled { await signal.wait(timeoutMs: nil) }
+                while !Task.isCancelled { await clock.wait(untilMs: nil, signal: signal) }
                 return
+            }
+            if let failure = outcomes.first(where: { !$0.recorded }) {
+                storeFailures += 1
+                await backOff(
+                    storeFailures, jitter: &jitter, signal: signal, logger: logger,
+                    "cannot record the outcome of webhook delivery \(failure.eventID): \(failure.storeError ?? "")")
+            } else {
+                storeFailures = 0
             }
         }
     }
 
+    /// Waits the delivery policy's backoff for the `streak`-th consecutive outbox failure; new events
+    /// (`wake()`) do not cut it short, cancellation does.
+    private func backOff(
+        _ streak: Int, jitter: inout SplitMix64, signal: WakeSignal, logger: Logger, _ problem: String
+    ) async {
+        let delay = policy.backoff.delay(attempt: streak, jitter: Double(jitter.next() >> 11) / Double(1 << 53))
+        let start = now()
+        let (until, overflow) = start.addingReportingOverflow(delay)
+        let deadline = overflow ? Int64.max : until
+        logger.error("\(problem); webhook deliveries pause for \(DurationText.format(milliseconds: delay))")
+        while !Task.isCancelled {
+            let current = now()
+            // A clock that went backwards must not stretch the pause beyond `delay`.
+            if current >= deadline || current < start { return }
+            await clock.wait(untilMs: deadline, signal: signal)
+        }
+    }
+
+    /// What one attempt did: the policy's decision and whether it reached the outbox.
+    struct Attempt: Sendable {
+        var eventID: String
+        var decision: DeliveryDecision
+        var recorded: Bool
+        var storeError: String?
+    }
+
     /// One attempt at one delivery; records its outcome in the outbox.
-    func deliver(_ delivery: DeliveryRecord, to endpoint: WebhookEndpoint, client: HTTPClient, jitter: Double, logger: Logger) async -> DeliveryDecision {
+    func deliver(_ delivery: DeliveryRecord, to endpoint: WebhookEndpoint, client: HTTPClient, jitter: Double, logger: Logger) async -> Attempt {
         let attempt = delivery.attempts + 1
         let sentAt = now()
         let timestamp = sentAt / 1000
@@ -130,7 +189,8 @@ public final class WebhookDispatcher: Sendable {
             let response = try await client.execute(request, timeout: .milliseconds(endpoint.timeoutMs))
             status = Int(response.status.code)
             if let header = response.headers.first(name: "retry-after"), let parsed = RetryAfter.parse(header) {
-                retryAfterMs = parsed.delaySeconds(nowUnixSeconds: timestamp).multipliedReportingOverflow(by: 1000).partialValue
+                let (ms, overflow) = parsed.delaySeconds(nowUnixSeconds: timestamp).multipliedReportingOverflow(by: 1000)
+                retryAfterMs = overflow ? Int64.max : ms
             }
             _ = try? await response.body.collect(upTo: 64 * 1024)
             failure = "HTTP \(response.status.code)"
@@ -140,32 +200,35 @@ public final class WebhookDispatcher: Sendable {
         } catch {
             failure = Self.describe(error)
         }
+        let (age, ageOverflow) = sentAt.subtractingReportingOverflow(delivery.createdAt)
         let decision = policy.decide(
-            status: status, retryAfterMs: retryAfterMs, attempt: attempt, ageMs: sentAt - delivery.createdAt, jitter: jitter)
+            status: status, retryAfterMs: retryAfterMs, attempt: attempt,
+            ageMs: ageOverflow ? (sentAt > delivery.createdAt ? Int64.max : 0) : age, jitter: jitter)
         do {
             switch decision {
             case .delivered:
-                try database.markDelivered(seq: delivery.seq, attempts: attempt, at: now())
+                try outbox.markDelivered(seq: delivery.seq, attempts: attempt, at: now())
                 logger.debug("delivered \(delivery.eventID)", metadata: ["drift_event_id": "\(delivery.eventID)", "attempt": "\(attempt)"])
             case .retry(let afterMs):
-                try database.scheduleRetry(seq: delivery.seq, attempts: attempt, nextAttemptAt: now() + afterMs, error: failure)
+                let (next, overflow) = now().addingReportingOverflow(afterMs)
+                try outbox.scheduleRetry(seq: delivery.seq, attempts: attempt, nextAttemptAt: overflow ? Int64.max : next, error: failure)
                 logger.warning(
                     "webhook delivery of \(delivery.eventID) failed (\(failure)); retry \(attempt) in \(DurationText.format(milliseconds: afterMs))",
                     metadata: ["drift_event_id": "\(delivery.eventID)", "drift_machine_id": "\(delivery.machineID)"])
             case .giveUp(let reason):
-                try database.markFailed(seq: delivery.seq, attempts: attempt, at: now(), error: reason)
+                try outbox.markFailed(seq: delivery.seq, attempts: attempt, at: now(), error: reason)
                 logger.error(
                     "webhook delivery of \(delivery.eventID) for machine \(delivery.machineID) failed permanently: \(reason)",
-                    metadata: ["message_id": "6e37777d1ef344d9a8f6289ce3428eef", "drift_event_id": "\(delivery.eventID)",
+                    metadata: ["message_id": "\(JournalMessageID.webhookFailed)", "drift_event_id": "\(delivery.eventID)",
                                "drift_machine_id": "\(delivery.machineID)", "webhook_status": "\(status.map(String.init) ?? "none")",
                                "webhook_url_host": "\(WebhookEndpoint.host(of: endpoint.url))"])
             case .disableEndpoint:
                 break
             }
         } catch {
-            logger.error("cannot record the outcome of a webhook delivery: \(error)")
+            return Attempt(eventID: delivery.eventID, decision: decision, recorded: false, storeError: "\(error)")
         }
-        return decision
+        return Attempt(eventID: delivery.eventID, decision: decision, recorded: true)
     }
 
     static func describe(_ error: any Error) -> String {

@@ -17,7 +17,8 @@ public struct WebhookEndpoint: Sendable {
         label = name ?? Self.host(of: url)
         self.signer = signer
         self.events = events
-        self.timeoutMs = timeoutMs
+        // 1 ms ... 365 days, like the config allows, so the HTTP client's timeouts never overflow.
+        self.timeoutMs = min(max(1, timeoutMs), 365 * 86_400_000)
     }
 
     public static func id(forURL url: String) -> String {

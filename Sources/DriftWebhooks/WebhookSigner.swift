@@ -1,4 +1,5 @@
 import Crypto
+import DriftCore
 import Foundation
 
 /// Standard Webhooks signatures: `v1,` + base64(HMAC-SHA256(secret, "id.timestamp.body")), where the
@@ -6,16 +7,31 @@ import Foundation
 public struct WebhookSigner: Sendable {
     private let key: SymmetricKey
 
+    /// Why a secret cannot be used; never contains the secret.
     public enum SecretError: Error, CustomStringConvertible {
+        /// Kept for source compatibility; `init(secret:)` throws `.invalid` with the reason.
         case malformed
-        public var description: String { "webhook secret must be whsec_ followed by base64 (at least 16 bytes)" }
+        case invalid(WebhookSecret.DecodeError)
+        public var description: String {
+            switch self {
+            case .malformed: "webhook secret must be whsec_ followed by base64 (at least 16 bytes)"
+            case .invalid(let reason): "webhook secret \(reason)"
+            }
+        }
     }
 
-    /// `secret` is the full `whsec_...` text; it is kept only as a key, never printed.
+    /// `secret` is the full `whsec_...` text, decoded by `WebhookSecret.decode` (the decoder config
+    /// validation uses, so a config `check-config` accepts always yields a signer); kept only as a key.
     public init(secret: String) throws(SecretError) {
-        var text = secret.trimmingCharacters(in: .whitespacesAndNewlines)
-        if text.hasPrefix("whsec_") { text.removeFirst(6) }
-        guard let bytes = Data(base64Encoded: text), bytes.count >= 16 else { throw .malformed }
+        do {
+            key = SymmetricKey(data: try WebhookSecret.decode(secret))
+        } catch {
+            throw .invalid(error)
+        }
+    }
+
+    /// A signer for already decoded key bytes.
+    public init(key bytes: [UInt8]) {
         key = SymmetricKey(data: bytes)
     }
 

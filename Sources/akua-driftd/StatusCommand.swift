@@ -32,7 +32,8 @@ struct StatusCommand: ParsableCommand {
         do {
             let database = try AppDatabase.openReadOnly(path: path)
             let machines = try database.machines()
-            print(json ? StatusReport.json(machines) : StatusReport.table(machines, nowMs: SystemClock().nowMs()))
+            let skew = try? database.clockSkewMs()
+            print(json ? StatusReport.json(machines) : StatusReport.table(machines, nowMs: SystemClock().nowMs(), clockSkewMs: skew ?? nil))
         } catch {
             FileHandle.standardError.write(Data("akua-driftd: \(error)\n".utf8))
             throw ExitCode(1)

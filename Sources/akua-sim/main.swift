@@ -80,6 +80,24 @@ struct AkuaSim: ParsableCommand {
     @Option(name: .customLong("fault-machines"), help: "Fault: comma list of machine ids faults apply to.")
     var faultMachines: String?
 
+    @Flag(name: .customLong("sticky-bad-body"), help: "Fault: a bad body sticks to its report (replays repeat it).")
+    var stickyBadBody = false
+
+    @Option(name: .customLong("odd-fields-rate"), help: "Fault: probability of a report with optional fields omitted or null and unknown fields added.")
+    var oddFieldsRate: Double?
+
+    @Option(name: .customLong("clock-skew"), help: "Shift the simulator's clock (Date header, timestamps): SECONDS, or e.g. 90s, 5m; behind: --clock-skew=-90s.")
+    var clockSkew: String?
+
+    @Option(name: .customLong("drift-ops-status"), help: "Drift report operations answer 404, 405 or 501 (GET /machines/{id} still 200).")
+    var driftOpsStatus: Int?
+
+    @Option(help: "Require this akua-context on every /v1 request (403 otherwise).")
+    var context: String?
+
+    @Flag(name: .customLong("lenient-content-type"), help: "Accept a create body not sent as application/json (default: 415).")
+    var lenientContentType = false
+
     /// Builds the simulator options, or throws a one-line error.
     func makeOptions() throws -> SimulatorOptions {
         var options = SimulatorOptions()
@@ -124,6 +142,15 @@ struct AkuaSim: ParsableCommand {
             options.ttlSeconds = seconds
         }
         if let seed { options.seed = seed }
+        if let clockSkew {
+            guard let seconds = Self.signedSeconds(clockSkew) else {
+                throw SimulatorConfigError("--clock-skew: invalid duration \"\(clockSkew)\" (use e.g. 30, -30, -90s, 5m, -1h)")
+            }
+            options.clockSkewSeconds = seconds
+        }
+        if let driftOpsStatus { options.driftOpsStatus = driftOpsStatus }
+        if let context { options.requiredContext = context }
+        if lenientContentType { options.strictContentType = false }
         options.faults = try applyFaultFlags(to: options.faults)
         try options.validate()
         return options
@@ -150,6 +177,8 @@ struct AkuaSim: ParsableCommand {
         if let oversizedRate { faults.oversizedRate = oversizedRate }
         if let hangRate { faults.hangRate = hangRate }
         if let failNext { faults.failNext = failNext }
+        if stickyBadBody { faults.stickyBadBody = true }
+        if let oddFieldsRate { faults.oddFieldsRate = oddFieldsRate }
         if let faultMachines {
             faults.machineIDs = faultMachines.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         }
@@ -161,6 +190,16 @@ struct AkuaSim: ParsableCommand {
             throw SimulatorConfigError(flag)
         }
         return faults
+    }
+
+    /// Seconds of a signed duration: "0", "-30", "90s", "-5m", "1h"; nil when unparseable.
+    static func signedSeconds(_ text: String) -> Int64? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if trimmed == "0" { return 0 }
+        let negative = trimmed.hasPrefix("-")
+        let magnitude = negative ? String(trimmed.dropFirst()) : trimmed
+        guard let seconds = SimulatorDuration.seconds(magnitude) else { return nil }
+        return negative ? -seconds : seconds
     }
 
     /// Splits HOST:PORT (IPv6 as [::1]:PORT).

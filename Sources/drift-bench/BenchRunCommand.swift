@@ -28,7 +28,7 @@ struct BenchRunCommand: AsyncParsableCommand {
     @Option(name: .customLong("idle-seconds"), help: "Length of the idle window.")
     var idleSeconds: Double?
 
-    @Flag(help: "Short phases, sanity assertions on every figure (make bench-smoke); targets are reported, not enforced.")
+    @Flag(help: "Short phases; fails unless every figure is produced and within 2× of its target (make bench-smoke).")
     var smoke = false
 
     @Flag(help: "Keep the work directory (configs, state files, logs).")
@@ -64,8 +64,9 @@ struct BenchRunCommand: AsyncParsableCommand {
                 plan.saturationSeconds = 3
                 plan.wrkSeconds = 2
                 plan.wrkThreads = [1]
-                plan.lagWarmup = 1
+                plan.lagWarmup = 2
                 plan.lagSeconds = 3
+                plan.lagRate = 250
             }
             if let idleSeconds { plan.idleSeconds = idleSeconds }
             let label = BenchReport.count(size)
@@ -101,38 +102,46 @@ struct BenchRunCommand: AsyncParsableCommand {
             throw failure
         }
         if smoke {
-            let problems = results.flatMap(Self.sanityProblems)
+            let problems = results.flatMap(Self.smokeProblems)
             guard problems.isEmpty else {
                 print("bench-smoke: FAILED\n  " + problems.joined(separator: "\n  ") + "\nwork directory kept: \(work)")
                 throw ExitCode(1)
             }
-            print("bench-smoke: every figure produced and sane")
+            print("bench-smoke: every figure produced and within \(fmt(Self.smokeFactor, 0))× of its target")
         }
         if !keep { try? FileManager.default.removeItem(atPath: work) } else { print("work directory: \(work)") }
     }
 
-    /// Every figure present and within physical sense (the smoke run uses debug binaries, so targets are not enforced).
-    static func sanityProblems(_ r: FleetResult) -> [String] {
-        var problems: [String] = []
+    /// How far off its target (README, Performance) a figure of the smoke run may be: debug binaries on
+    /// two shared cores, so a factor, but a real bound.
+    static let smokeFactor = 2.0
+
+    /// Figures with a target more than `smokeFactor` off it (or missing), then figures without a target
+    /// that are missing or physically inconsistent.
+    static func smokeProblems(_ r: FleetResult) -> [String] {
+        var problems = BenchTargets.misses(r, factor: smokeFactor).map { "\(count(r.machines)) machines: \($0)" }
         func expect(_ ok: Bool?, _ what: String) {
             if ok != true { problems.append("\(count(r.machines)) machines: \(what)") }
         }
-        expect(r.readyColdSeconds.map { $0 > 0 && $0 < 60 }, "start to READY=1 missing or not in (0, 60) s")
-        expect(r.readyRestartSeconds.map { $0 > 0 && $0 < 60 }, "restart to READY=1 missing or not in (0, 60) s")
-        expect(r.rssSteadyMiB.map { $0 > 1 && $0 < 4096 }, "steady RSS missing or not in (1, 4096) MiB")
+        expect(r.readyColdSeconds.map { $0 > 0 }, "start to READY=1 not positive")
+        expect(r.readyRestartSeconds.map { $0 > 0 }, "restart to READY=1 not positive")
+        expect(r.rssSteadyMiB.map { $0 > 1 }, "steady RSS missing")
+        expect(r.rssSaturationMiB.map { $0 > 1 }, "RSS during saturation missing")
+        expect(r.rssPeakMiB.map { peak in [r.rssSteadyMiB, r.rssSaturationMiB, r.rssAfterFirstRoundMiB].allSatisfy { ($0 ?? 0) <= peak + 0.5 } },
+               "peak RSS below a sampled RSS")
         expect(r.rssPerMachineKiB.map { $0 > 0 }, "RSS per machine missing")
         expect(r.firstRoundChecksPerSecond.map { $0 > 0 }, "first round rate missing")
         expect(r.saturationChecksPerSecond.map { $0 > 0 }, "saturation checks/s missing")
         expect(r.wrkCeiling.map { $0 > 0 }, "wrk ceiling missing")
         expect(r.ratio.map { $0 > 0 && $0 < 5 }, "ratio missing or absurd")
         expect(r.lagMs.map { $0.count >= 100 && $0.p50 >= 0 && $0.p50 <= $0.p99 && $0.p99 <= $0.max }, "lag percentiles missing or inconsistent")
-        expect(r.lagChecksPerSecond.map { $0 > 500 && $0 < 1500 }, "lag probe did not run near 1,000 checks/s")
-        expect(r.deliveryMs.map { $0.count >= 1 && $0.p50 >= -1 && $0.p50 <= $0.p99 && $0.p99 < 60_000 }, "delivery latency missing or absurd")
+        let offered = r.lagIntervalSeconds.map { Double(r.machines) / $0 }
+        expect(r.lagChecksPerSecond.flatMap { rate in offered.map { rate > 0.8 * $0 && rate < 1.2 * $0 } },
+               "the lag probe did not keep up with the \(fmt(offered, 0)) checks/s it offered (\(fmt(r.lagChecksPerSecond, 0)))")
+        expect(r.deliveryMs.map { $0.count >= 1 && $0.p50 >= -1 && $0.p50 <= $0.p99 }, "delivery latency missing or inconsistent")
         expect(r.idle.map { $0.cpuSecondsPerMinute >= 0 && $0.contextSwitchesPerMinute > 0 && $0.checksPerMinute >= 0 }, "idle figures missing")
         expect(r.clientProbe.map { $0.akuaClientPerSecond > 0 && $0.bareClientPerSecond > 0 && $0.errors == 0 }, "client probe missing or failing")
-        expect(r.reloadSighupToReadySeconds.map { $0 > 0 && $0 < 60 }, "reload time missing")
-        expect(r.restartUnexpectedReports.map { $0 == 0 }, "a restart re-created reports of machines that were not due")
-        expect(r.reloadUnexpectedReports.map { $0 == 0 }, "a reload re-created reports of unchanged machines that were not due")
+        expect(r.reloadSighupToReadySeconds.map { $0 > 0 }, "reload time not positive")
         return problems
     }
 

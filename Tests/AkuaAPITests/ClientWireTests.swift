@@ -94,15 +94,15 @@ struct ClientWireTests {
         #expect(error == .badResponse(#"expected application/json, got "text/html""#))
     }
 
-    @Test("a report for another machine is a bad response")
+    @Test("a report for another machine is an invalid report (a replay would say the same)")
     func otherMachine() async throws {
         let server = try ScriptedHTTPServer { _ in ScriptedHTTPServer.response(201, body: Self.reportJSON) }
         defer { server.stop() }
         let error = try await SimulatorHarness.withClient(baseURL: server.baseURL) { client in
             await apiError { try await client.createDriftReport(machineID: "mch_b", idempotencyKey: "k", trigger: "t") }
         }
-        guard case .badResponse(let message)? = error else {
-            Issue.record("expected badResponse, got \(String(describing: error))")
+        guard case .invalidReport(let message)? = error else {
+            Issue.record("expected invalidReport, got \(String(describing: error))")
             return
         }
         #expect(message.contains("mch_a"))
@@ -182,6 +182,42 @@ struct ClientWireTests {
         guard case .transport? = error else {
             Issue.record("expected transport, got \(String(describing: error))")
             return
+        }
+    }
+
+    @Test("a body cut short of its Content-Length is transport damage, retryable with the same key")
+    func truncatedBody() async throws {
+        let full = Array(Self.reportJSON.utf8)
+        let server = try ScriptedHTTPServer { _ in
+            .raw(Array("HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: \(full.count)\r\n\r\n".utf8)
+                + full.prefix(full.count / 2))
+        }
+        defer { server.stop() }
+        let error = try await SimulatorHarness.withClient(baseURL: server.baseURL) { client in
+            await apiError { try await client.createDriftReport(machineID: "mch_a", idempotencyKey: "k", trigger: "t") }
+        }
+        guard case .transport? = error else {
+            Issue.record("expected transport, got \(String(describing: error))")
+            return
+        }
+        #expect(error?.isRetryable == true)
+        #expect(error?.isSchemaViolation == false)
+    }
+
+    @Test("no Date header: serverDateMs is nil; a Date header is read")
+    func dateHeader() async throws {
+        let server = try ScriptedHTTPServer { request in
+            let headers: [(String, String)] = request.values("idempotency-key") == ["dated"]
+                ? [("Content-Type", "application/json"), ("Date", "Sun, 06 Nov 1994 08:49:37 GMT")]
+                : [("Content-Type", "application/json")]
+            return ScriptedHTTPServer.response(201, headers: headers, body: Self.reportJSON)
+        }
+        defer { server.stop() }
+        try await SimulatorHarness.withClient(baseURL: server.baseURL) { client in
+            let plain = try await client.createDriftReport(machineID: "mch_a", idempotencyKey: "plain", trigger: "t")
+            #expect(plain.serverDateMs == nil)
+            let dated = try await client.createDriftReport(machineID: "mch_a", idempotencyKey: "dated", trigger: "t")
+            #expect(dated.serverDateMs == 784_111_777_000)
         }
     }
 

@@ -79,7 +79,11 @@ struct ErrorClassificationTests {
         #expect(classify(404, [], Data()) == .unsupported(status: 404))
         #expect(classify(404, [], Data(#"{"message":"Not Found"}"#.utf8)) == .unsupported(status: 404))
         #expect(classify(404, [], Data(#"{"success":true,"errors":[],"result":{}}"#.utf8)) == .unsupported(status: 404))
-        #expect(classify(404, [], Self.apiError("Resource not found", resource: "route")) == .unsupported(status: 404))
+        // Any ApiErrorResponse is only a candidate, whatever its free-form metadata says (the simulator's
+        // `resource` included): the daemon confirms with GET /machines/{id}.
+        #expect(classify(404, [], Self.apiError("Resource not found", resource: "route")) == .unknownMachine("mch_a"))
+        #expect(classify(404, [], Data(#"{"success":false,"errors":[{"code":7002,"message":"x"}],"result":{}}"#.utf8))
+            == .unknownMachine("mch_a"))
         // A report id: the report, unless the body blames the machine.
         #expect(classify(404, [], body, Self.getReport) == .notFound(detail: "Resource not found (code 7002)"))
         #expect(classify(404, [], Self.apiError("Resource not found", resource: "machine"), Self.getReport)
@@ -125,7 +129,8 @@ struct ErrorClassificationTests {
             (.transport("connection refused"), "cannot reach the Akua API: connection refused"),
             (.unknownMachine("mch_\nx"), "does not know machine \"mch_ x\""),
             (.oversized(limit: 1024), "larger than 1024 bytes"),
-            (.badResponse("missing required field state"), "missing required field state"),
+            (.badResponse("malformed JSON"), "bad response from the Akua API: malformed JSON"),
+            (.invalidReport("missing required field state"), "invalid report: missing required field state"),
             (.invalidRequest(status: nil, detail: "machine id must be 1-54 characters, got 0"), "not sent"),
             (.retryable(status: 429, retryAfter: .seconds(3), detail: nil), "retry after 3s"),
             (.idempotencyConflict(detail: nil), "409"),
@@ -138,16 +143,35 @@ struct ErrorClassificationTests {
         }
     }
 
-    @Test("retryability")
+    @Test("retryability: transport damage is retried with the key, a schema violation is not")
     func retryability() {
-        #expect(AkuaAPIError.transport("x").isRetryable)
-        #expect(AkuaAPIError.timeout.isRetryable)
+        for error: AkuaAPIError in [
+            .transport("x"), .timeout, .retryable(status: 503, retryAfter: nil, detail: nil), .badResponse("cut"),
+        ] {
+            #expect(error.isRetryable, "\(error)")
+            #expect(!error.isSchemaViolation, "\(error)")
+        }
+        for error: AkuaAPIError in [.invalidReport("x"), .oversized(limit: 1)] {
+            #expect(!error.isRetryable, "\(error)")
+            #expect(error.isSchemaViolation, "\(error)")
+        }
         for error: AkuaAPIError in [
             .cancelled, .configuration("x"), .unauthorized(status: 401, detail: nil), .unknownMachine("m"),
             .notFound(detail: nil), .idempotencyConflict(detail: nil), .invalidRequest(status: 400, detail: nil),
-            .unsupported(status: 404), .badResponse("x"), .oversized(limit: 1), .unexpectedStatus(302),
+            .unsupported(status: 404), .unexpectedStatus(302),
         ] {
             #expect(!error.isRetryable, "\(error)")
+            #expect(!error.isSchemaViolation, "\(error)")
         }
+    }
+
+    @Test("Retry-After in milliseconds saturates instead of overflowing")
+    func retryDelayMilliseconds() {
+        let huge = AkuaAPIError.retryable(status: 429, retryAfter: .seconds(Int64.max), detail: nil)
+        #expect(huge.retryDelayMilliseconds(nowMs: 0) == Int64.max)
+        let date = AkuaAPIError.retryable(status: 503, retryAfter: .date(unixSeconds: 1_000), detail: nil)
+        #expect(date.retryDelayMilliseconds(nowMs: 990_500) == 10_000)
+        #expect(date.retryDelayMilliseconds(nowMs: Int64.min) == Int64.max)
+        #expect(AkuaAPIError.timeout.retryDelayMilliseconds(nowMs: 0) == nil)
     }
 }

@@ -97,22 +97,6 @@ import Testing
         #expect(loaded(parseConfig(text))?.config.api.baseURL == "https://api.akua.dev/V1")
     }
 
-    @Test func base64() {
-        #expect(Base64.decode(Array("aGVsbG8=".utf8)) == Array("hello".utf8))
-        #expect(Base64.decode(Array("aGVsbG8".utf8)) == Array("hello".utf8))
-        #expect(Base64.decode(Array("".utf8)) == [])
-        #expect(Base64.decode(Array("aGVsbG9=".utf8)) == nil)  // non-zero trailing bits
-        #expect(Base64.decode(Array("aGVsbG8==".utf8)) == nil)
-        #expect(Base64.decode(Array("aGV sbG8=".utf8)) == nil)
-        #expect(Base64.decode(Array("aGVsbG8-".utf8)) == nil)
-        #expect(Base64.decode(Array("a".utf8)) == nil)
-        for length in 0..<40 {
-            let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
-            #expect(Base64.decode(Array(Data(bytes).base64EncodedString().utf8)) == bytes)
-        }
-        #expect(WebhookSecretFormat.key(from: sampleWebhookSecret)?.count == 24)
-    }
-
     @Test func closestKeySuggestions() {
         #expect(KeySuggestion.closest(to: "tmeout", in: ConfigSchema.api) == "timeout")
         #expect(KeySuggestion.closest(to: "baseurl", in: ConfigSchema.api) == "base_url")

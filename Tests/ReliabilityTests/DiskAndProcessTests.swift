@@ -32,15 +32,9 @@ final class AnnouncementAudit: Sendable {
 /// two daemons on one state file, and wall-clock jumps.
 @Suite("Disk and process faults")
 struct DiskAndProcessTests {
-    static func skipUnlessRoot(_ what: String) -> Bool {
-        if Mounts.isRoot { return false }
-        print("!!! SKIPPED: \(what) needs root (it mounts a file system) !!!")
-        return true
-    }
-
-    @Test("state directory full: clear error, keeps checking, announces nothing unrecorded, catches up when space returns")
+    @Test("state directory full: clear error, keeps checking, announces nothing unrecorded, catches up when space returns",
+          .enabled(if: TestPreconditions.tmpfs, TestPreconditions.tmpfsReason))
     func stateDirectoryFull() async throws {
-        if Self.skipUnlessRoot("the full-disk test") { return }
         let seed = ReliabilitySeed.seed("disk full", default: 0xD15C)
         let dir = try TemporaryDirectory("akua-reliability-full")
         let mountPoint = dir.file("state")
@@ -62,7 +56,7 @@ struct DiskAndProcessTests {
         try await EngineHarness.run(options, autoStart: false) { h in
             let dispatcher = RunningDispatcher(
                 endpoints: [endpoint], database: h.database, policy: WebhookFaultTests.policy, logger: h.logs.logger())
-            h.engine.onOutbox = { dispatcher.dispatcher.wake() }
+            h.relay.onOutbox = { dispatcher.dispatcher.wake() }
             let audit = AnnouncementAudit(reader: try AppDatabase.openReadOnly(path: h.statePath), logs: h.logs)
             try h.start()
             try await h.waitUntilAllKnown()
@@ -118,20 +112,16 @@ struct DiskAndProcessTests {
         await receiver.shutdown()
     }
 
-    @Test("state file system turns read-only under the daemon: clear error, keeps checking, nothing unrecorded is announced; a restart catches up")
+    @Test("state file system turns read-only under the daemon: clear error, keeps checking, nothing unrecorded is announced; a restart catches up",
+          .enabled(if: TestPreconditions.loopDevice, TestPreconditions.loopDeviceReason))
     func stateDirectoryReadOnly() async throws {
-        if Self.skipUnlessRoot("the read-only-disk test") { return }
         let seed = ReliabilitySeed.seed("disk read-only", default: 0xD15D)
         let dir = try TemporaryDirectory("akua-reliability-readonly")
         let mountPoint = dir.file("state")
-        let device: String
-        do {
-            device = try Mounts.ext4(image: dir.file("state.img"), at: mountPoint, sizeMB: 16)
-        } catch {
-            print("!!! SKIPPED: read-only-disk test: no loop device or ext4 here (\(error)) !!!")
-            return
-        }
+        // A loop device can be had (the trait checked): a setup that fails now is a failure, never a skip.
+        let device = try Mounts.ext4(image: dir.file("state.img"), at: mountPoint, sizeMB: 16)
         defer { Mounts.unmount(mountPoint) }
+        #expect(FileManager.default.fileExists(atPath: "/sys/fs/ext4/\(device)/trigger_fs_error"), "no trigger_fs_error for \(device)")
         var options = EngineHarness.Options(
             simulated: [SimulatedMachine(id: "mch_r1", scenario: .fixed(.inSync)), SimulatedMachine(id: "mch_r2", scenario: .fixed(.drifted))],
             seed: seed)
@@ -220,7 +210,14 @@ struct DiskAndProcessTests {
         }
     }
 
-    @Test("a corrupted or foreign state file is refused with a clear error and never modified", arguments: BadStateFile.allCases)
+    /// Runs the sqlite3 shell on `path`; a failure is a test failure (never silently ignored).
+    static func sqlite3(_ path: String, _ sql: String) throws {
+        let result = Mounts.sh("/usr/bin/sqlite3", [path, sql])
+        guard result.status == 0 else { throw HarnessError("sqlite3 \(path) \"\(sql)\" exited \(result.status): \(result.output)") }
+    }
+
+    @Test("a corrupted or foreign state file is refused with a clear error and never modified",
+          .enabled(if: TestPreconditions.sqlite3, TestPreconditions.sqlite3Reason), arguments: BadStateFile.allCases)
     func badStateFile(_ kind: BadStateFile) async throws {
         let seed = ReliabilitySeed.seed("bad state file \(kind)", default: 0xBAD0)
         var random = SeededRandom(seed: seed)
@@ -236,17 +233,17 @@ struct DiskAndProcessTests {
                 let database = try AppDatabase.open(path: path)
                 try database.configureMachines((0..<400).map { ("mch_\($0)", "machine number \($0)") })
             }
-            _ = Mounts.sh("/usr/bin/sqlite3", [path, "PRAGMA wal_checkpoint(TRUNCATE);"])
+            try Self.sqlite3(path, "PRAGMA wal_checkpoint(TRUNCATE);")
             for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
             let data = try Data(contentsOf: URL(fileURLWithPath: path))
             try data.prefix(data.count / 2 + 100).write(to: URL(fileURLWithPath: path))
         case .foreignSQLite:
-            _ = Mounts.sh("/usr/bin/sqlite3", [path, "CREATE TABLE invoices (id INTEGER PRIMARY KEY, amount REAL); INSERT INTO invoices (amount) VALUES (12.5), (99.0);"])
+            try Self.sqlite3(path, "CREATE TABLE invoices (id INTEGER PRIMARY KEY, amount REAL); INSERT INTO invoices (amount) VALUES (12.5), (99.0);")
         case .foreignApplicationID:
-            _ = Mounts.sh("/usr/bin/sqlite3", [path, "PRAGMA application_id = 1179603277; CREATE TABLE t (x);"])
+            try Self.sqlite3(path, "PRAGMA application_id = 1179603277; CREATE TABLE t (x);")
         case .newerSchema:
             _ = try AppDatabase.open(path: path)
-            _ = Mounts.sh("/usr/bin/sqlite3", [path, "INSERT INTO grdb_migrations (identifier) VALUES ('v99: from the future'); PRAGMA wal_checkpoint(TRUNCATE);"])
+            try Self.sqlite3(path, "INSERT INTO grdb_migrations (identifier) VALUES ('v99: from the future'); PRAGMA wal_checkpoint(TRUNCATE);")
         }
         let before = try Self.digest(path)
         let config = try Self.config(dir, statePath: path)

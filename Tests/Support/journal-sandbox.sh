@@ -44,6 +44,8 @@
 # then returned); 77 and a line
 # `SKIPPED: journal tests need root and unshare (...)` when not root or unshare/journald/journalctl are
 # missing or unusable; 125 when the sandbox itself failed (message on stderr); 64 for usage errors.
+# The Swift suites check the same prerequisites first (TestPreconditions.journalSandbox, a condition trait
+# that reports the test as skipped with its reason), so for them a 77 here is a failure, never a pass.
 #
 # Example (daemon integration test):
 #   journal-sandbox.sh --timeout 60 --pidfile /tmp/x/pid /tmp/x/journal.jsonl -- \

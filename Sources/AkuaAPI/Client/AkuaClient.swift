@@ -108,17 +108,23 @@ public final class AkuaClient: Sendable {
         return page
     }
 
-    /// `GET /machines/{id}`: one machine (its name, cluster and lifecycle state).
+    /// `GET /machines/{id}` (documented, not deprecated): one machine. Confirms an `unknownMachine` from a
+    /// drift report operation: `unknownMachine` here means the machine is gone, a Machine means it exists.
     public func getMachine(machineID: String) async throws(AkuaAPIError) -> Machine {
         try Self.check(Validation.identifier(machineID, name: "machine id", maxLength: 54))
         let response = try await send(RawRequest(endpoint: .getMachine(machineID: machineID)))
         try response.expect(statuses: [200])
         let machine = try response.decode(Machine.self)
         guard machine.id == machineID else {
-            throw .badResponse("asked for machine \"\(ErrorText.sanitize(machineID, limit: 64))\", got "
+            throw .invalidReport("asked for machine \"\(ErrorText.sanitize(machineID, limit: 64))\", got "
                 + "\"\(ErrorText.sanitize(machine.id, limit: 64))\"")
         }
         return machine
+    }
+
+    /// Same as `getMachine(machineID:)`.
+    public func getMachine(id: String) async throws(AkuaAPIError) -> Machine {
+        try await getMachine(machineID: id)
     }
 
     /// `GET /machines`, one page, optionally filtered by cluster and lifecycle state; `limit` is 1-100.
@@ -160,7 +166,17 @@ public final class AkuaClient: Sendable {
             report: report,
             location: response.header("location"),
             replayed: response.status == 200 || replayedHeader?.lowercased() == "true",
-            status: response.status)
+            status: response.status,
+            serverDateMs: response.header("date").flatMap(Self.serverDateMs))
+    }
+
+    /// Unix milliseconds of a `Date` header (an HTTP-date, RFC 9110 §6.6.1); nil when absent or unparseable.
+    /// Whole seconds, as the header carries; bounded by year 9999, so the conversion cannot overflow.
+    static func serverDateMs(_ header: String) -> Int64? {
+        // `RetryAfter` holds the one strict HTTP-date parser; a Date header is never bare digits.
+        guard case .date(let seconds)? = RetryAfter.parse(header) else { return nil }
+        let (ms, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        return overflow ? nil : ms
     }
 
     /// One HTTP exchange as the client performs it.
@@ -301,68 +317,6 @@ public final class AkuaClient: Sendable {
         }
     }
 
-    /// Maps a transport-level error from AsyncHTTPClient/NIO to `AkuaAPIError`
-    /// (`limit`: the body size cap; `target`: `host:port` or the proxy, for messages).
-    static func map(_ error: any Error, limit: Int, target: String) -> AkuaAPIError {
-        if error is NIOTooManyBytesError { return .oversized(limit: limit) }
-        if error is CancellationError { return Task.isCancelled ? .cancelled : .timeout }
-        if let error = error as? HTTPClientError {
-            switch error {
-            case .deadlineExceeded, .readTimeout, .writeTimeout, .connectTimeout, .tlsHandshakeTimeout,
-                 .getConnectionFromPoolTimeout, .httpProxyHandshakeTimeout, .socksHandshakeTimeout:
-                return .timeout
-            case .cancelled:
-                return Task.isCancelled ? .cancelled : .timeout
-            case .alreadyShutdown:
-                return .cancelled
-            case .remoteConnectionClosed:
-                return .transport("\(target): the server closed the connection before the response was complete")
-            case .proxyAuthenticationRequired:
-                return .transport("the proxy requires authentication")
-            case .invalidProxyResponse:
-                return .transport("the proxy refused the connection")
-            case .invalidURL, .emptyHost, .emptyScheme:
-                return .invalidRequest(status: nil, detail: "the request URL is invalid")
-            default:
-                return .transport(ErrorText.sanitize("\(target): \(error.shortDescription)", limit: 200))
-            }
-        }
-        if let message = connectionFailure(error) { return .transport(message) }
-        if let error = error as? IOError {
-            return .transport(ErrorText.sanitize("\(target): \(errnoText(error.errnoCode))", limit: 200))
-        }
-        if String(describing: type(of: error)).hasPrefix("NIOSSL") || String(reflecting: type(of: error)).contains("BoringSSL") {
-            return .transport(ErrorText.sanitize("\(target): TLS failure: \(String(describing: error))", limit: 200))
-        }
-        return .transport(ErrorText.sanitize("\(target): \(String(describing: error))", limit: 200))
-    }
-
-    /// "cannot connect to HOST:PORT: Connection refused" for NIOPosix's `NIOConnectionError`, read by
-    /// reflection because AkuaAPI does not depend on NIOPosix.
-    private static func connectionFailure(_ error: any Error) -> String? {
-        guard String(describing: type(of: error)) == "NIOConnectionError" else { return nil }
-        let mirror = Mirror(reflecting: error)
-        let host = mirror.descendant("host") as? String ?? "?"
-        let port = mirror.descendant("port").map { "\($0)" } ?? "?"
-        var why = "no usable address"
-        if let failures = mirror.descendant("connectionErrors") as? [Any], let first = failures.first {
-            let underlying = Mirror(reflecting: first).descendant("error")
-            if let io = underlying as? IOError {
-                why = errnoText(io.errnoCode)
-            } else if let underlying {
-                why = "\(underlying)"
-            }
-        } else if let dns = mirror.descendant("dnsAError") ?? mirror.descendant("dnsAAAAError"),
-                  String(describing: dns) != "nil" {
-            why = "name resolution failed"
-        }
-        return ErrorText.sanitize("cannot connect to \(host):\(port): \(why)", limit: 200)
-    }
-
-    private static func errnoText(_ code: CInt) -> String {
-        "\(String(cString: strerror(code))) (errno \(code))"
-    }
-
     private static func check(_ problem: String?) throws(AkuaAPIError) {
         if let problem { throw .invalidRequest(status: nil, detail: problem) }
     }
@@ -376,10 +330,10 @@ public final class AkuaClient: Sendable {
         }
     }
 
-    /// A report for another machine than the one asked about is a bad response, never silently accepted.
+    /// A report for another machine than the one asked about is an invalid report, never silently accepted.
     private static func checkMachine(_ report: DriftReport, _ machineID: String) throws(AkuaAPIError) {
         guard report.machineID == machineID else {
-            throw .badResponse(
+            throw .invalidReport(
                 "report \"\(ErrorText.sanitize(report.id, limit: 64))\" is for machine "
                     + "\"\(ErrorText.sanitize(report.machineID, limit: 64))\", not the one requested")
         }
@@ -404,8 +358,12 @@ public final class AkuaClient: Sendable {
         return .nanoseconds(nanos.partialValue + attoseconds / 1_000_000_000)
     }
 
-    private static func milliseconds(_ duration: Duration) -> Int64 {
+    /// Whole milliseconds of `duration`, saturating instead of overflowing.
+    static func milliseconds(_ duration: Duration) -> Int64 {
         let (seconds, attoseconds) = duration.components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        let (ms, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        guard !overflow else { return seconds < 0 ? Int64.min : Int64.max }
+        let (total, overflow2) = ms.addingReportingOverflow(attoseconds / 1_000_000_000_000_000)
+        return overflow2 ? (ms < 0 ? Int64.min : Int64.max) : total
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import DriftCore
 
 /// Every way an Akua API call can fail, classified so the daemon can decide: retry later, or report and stop.
 ///
@@ -17,7 +18,9 @@ public enum AkuaAPIError: Error, Sendable, Hashable, CustomStringConvertible {
     case retryable(status: Int, retryAfter: RetryAfter?, detail: String?)
     /// 401 or 403: the token is wrong, expired or lacks access.
     case unauthorized(status: Int, detail: String?)
-    /// 404 on a machine's path: the API does not know this machine id.
+    /// 404 with an `ApiErrorResponse` body on a machine's path. From `getMachine` it means the machine is
+    /// gone; from a drift report operation it is only a candidate (the operation itself may be missing):
+    /// confirm with `getMachine(machineID:)`.
     case unknownMachine(String)
     /// 404 for a report id (or on the machine list).
     case notFound(detail: String?)
@@ -25,19 +28,36 @@ public enum AkuaAPIError: Error, Sendable, Hashable, CustomStringConvertible {
     case idempotencyConflict(detail: String?)
     /// 400/422 from the server, or (status nil) rejected by the client's own validation before sending.
     case invalidRequest(status: Int?, detail: String?)
-    /// 405/501, or a 404 without an `ApiErrorResponse` body (or naming the route as missing), on a drift report operation.
+    /// 405/501, or a 404 without an `ApiErrorResponse` body, on a drift report operation.
     case unsupported(status: Int)
-    /// The response could not be used: malformed JSON, a missing or invalid field, the wrong content type.
+    /// A success response whose body is damaged or is not the API's JSON at all: empty, truncated or
+    /// malformed (not one complete JSON document), or not `application/json`. Transport damage, so
+    /// retryable with the same idempotency key: a replay can come back intact.
     case badResponse(String)
-    /// The response body is larger than `maxResponseBytes`.
+    /// A complete, well-formed JSON body that breaks the contract's schema: a missing required field, an
+    /// unknown `state`, a timestamp out of range, a report for another machine. A replay of the same key
+    /// would return the same body, so it is not retryable (`isSchemaViolation`).
+    case invalidReport(String)
+    /// The response body is larger than `maxResponseBytes`. Not retryable: a replay would be as large
+    /// (`isSchemaViolation`).
     case oversized(limit: Int)
     /// Any other status (3xx, an unlisted 4xx, an unexpected 2xx).
     case unexpectedStatus(Int)
 
-    /// True when the same request may succeed later: transport failures, timeouts and `retryable`.
+    /// True when the same request may succeed later: transport failures, timeouts, `retryable`, and
+    /// damaged bodies (`badResponse`).
     public var isRetryable: Bool {
         switch self {
-        case .transport, .timeout, .retryable: true
+        case .transport, .timeout, .retryable, .badResponse: true
+        default: false
+        }
+    }
+
+    /// True when the API answered with a complete body that breaks the schema (`invalidReport`,
+    /// `oversized`): a replay with the same key would return it again, so wait for the next occurrence.
+    public var isSchemaViolation: Bool {
+        switch self {
+        case .invalidReport, .oversized: true
         default: false
         }
     }
@@ -46,6 +66,15 @@ public enum AkuaAPIError: Error, Sendable, Hashable, CustomStringConvertible {
     public func retryDelay(nowUnixSeconds: Int64) -> Int64? {
         guard case .retryable(_, let retryAfter?, _) = self else { return nil }
         return retryAfter.delaySeconds(nowUnixSeconds: nowUnixSeconds)
+    }
+
+    /// Milliseconds the server asked us to wait (`Retry-After`), relative to `nowMs`; saturates at
+    /// `Int64.max` instead of overflowing; nil when it did not say.
+    public func retryDelayMilliseconds(nowMs: Int64) -> Int64? {
+        let nowSeconds = nowMs / 1000 - (nowMs % 1000 < 0 ? 1 : 0)
+        guard let seconds = retryDelay(nowUnixSeconds: nowSeconds) else { return nil }
+        let (ms, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        return overflow ? Int64.max : ms
     }
 
     /// Seconds the server asked us to wait (`Retry-After`), relative to `now`; nil when it did not say.
@@ -98,6 +127,8 @@ public enum AkuaAPIError: Error, Sendable, Hashable, CustomStringConvertible {
             return "drift reports not supported by this API (HTTP \(status))"
         case .badResponse(let message):
             return "bad response from the Akua API: \(message)"
+        case .invalidReport(let message):
+            return "the Akua API answered with an invalid report: \(message)"
         case .oversized(let limit):
             return "the Akua API response is larger than \(limit) bytes"
         case .unexpectedStatus(let status):
@@ -136,10 +167,13 @@ extension AkuaAPIError {
             case .getMachine(let machineID):
                 return errorBody == nil ? .unexpectedStatus(404) : .unknownMachine(machineID)
             case .createDriftReport(let machineID), .listDriftReports(let machineID):
-                guard let errorBody, !ErrorText.blamesRoute(errorBody) else { return .unsupported(status: 404) }
+                // The contract's 404 carries an ApiErrorResponse; nothing in it reliably says what is missing
+                // (metadata is free-form), so this is only a candidate: confirm with `getMachine` before
+                // declaring the machine gone. A 404 without that body is not the API: the route is missing.
+                guard errorBody != nil else { return .unsupported(status: 404) }
                 return .unknownMachine(machineID)
             case .getDriftReport(let machineID, _):
-                guard let errorBody, !ErrorText.blamesRoute(errorBody) else { return .unsupported(status: 404) }
+                guard let errorBody else { return .unsupported(status: 404) }
                 return ErrorText.blamesMachine(errorBody) ? .unknownMachine(machineID) : .notFound(detail: detail)
             }
         case 405, 501:

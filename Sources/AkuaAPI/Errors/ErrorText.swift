@@ -16,6 +16,7 @@ enum ErrorText {
     /// True when a 404 for a report id names the machine rather than the report as what is missing.
     ///
     /// Looks at `metadata.resource` (`machine` / `drift_report`), then `path` (`id` / `report_id`), then the message.
+    /// Only a hint for `getDriftReport` (the daemon never relies on it): the contract leaves metadata free-form.
     static func blamesMachine(_ response: ApiErrorResponse) -> Bool {
         guard let first = response.errors.first else { return false }
         switch first.metadata?["resource"]?.lowercased() {
@@ -29,11 +30,6 @@ enum ErrorText {
         }
         let message = first.message.lowercased()
         return message.contains("machine") && !message.contains("report")
-    }
-
-    /// True when a 404 says the route itself is missing (`metadata.resource == "route"`), not an id.
-    static func blamesRoute(_ response: ApiErrorResponse) -> Bool {
-        response.errors.first?.metadata?["resource"]?.lowercased() == "route"
     }
 
     /// Replaces every occurrence of each non-empty secret with `[redacted]`.

@@ -4,20 +4,24 @@ import Foundation
 /// Decodes response bodies and turns `DecodingError`s into short readable reasons
 /// such as `missing required field state` or `invalid state "exploded"`.
 enum WireDecoding {
-    /// Decodes `T` from a JSON body, or throws `.badResponse` with a one-line reason.
+    /// Decodes `T` from a JSON body, or throws a one-line reason: `.invalidReport` when the body is one
+    /// complete JSON document that breaks the schema, `.badResponse` when it is empty, cut or garbled.
     static func decode<T: Decodable>(_ type: T.Type, from body: Data) throws(AkuaAPIError) -> T {
         guard !body.isEmpty else { throw .badResponse("empty body") }
         do {
             return try JSONDecoder().decode(T.self, from: body)
         } catch let error as DecodingError {
-            throw .badResponse(reason(error, body: body))
+            let complete = JSONSyntax.isCompleteDocument(body)
+            let why = reason(error, body: body, complete: complete)
+            throw complete ? .invalidReport(why) : .badResponse(why)
         } catch {
-            throw .badResponse("undecodable body")
+            throw JSONSyntax.isCompleteDocument(body) ? .invalidReport("undecodable body") : .badResponse("undecodable body")
         }
     }
 
     /// A one-line reason for a decoding failure, quoting (sanitized) the offending value when there is one.
-    static func reason(_ error: DecodingError, body: Data) -> String {
+    /// `complete`: the body is one whole JSON document, so a root-level failure is about a value, not syntax.
+    static func reason(_ error: DecodingError, body: Data, complete: Bool = false) -> String {
         switch error {
         case .keyNotFound(let key, let context):
             return "missing required field \(render(context.codingPath + [key]))"
@@ -31,7 +35,10 @@ enum WireDecoding {
         case .dataCorrupted(let context):
             if context.codingPath.isEmpty {
                 let underlying = (context.underlyingError as? NSError)?.userInfo[NSDebugDescriptionErrorKey] as? String
-                return "malformed JSON" + (underlying.map { ": " + ErrorText.sanitize($0, limit: 120) } ?? "")
+                    ?? (context.debugDescription.isEmpty ? nil : context.debugDescription)
+                let detail = underlying.map { ": " + ErrorText.sanitize($0, limit: 120) } ?? ""
+                // Numbers that fit no Swift type are reported at the root, though the document is whole.
+                return (complete ? "unusable JSON value" : "malformed JSON") + detail
             }
             let field = render(context.codingPath)
             let value = rawValue(at: context.codingPath, in: body).map { " \($0)" } ?? ""
@@ -77,7 +84,7 @@ enum WireDecoding {
         case .array: return "an array"
         case .object: return "an object"
         case .bool(let value): return String(value)
-        case .number: return ErrorText.sanitize(node.displayText, limit: 32)
+        case .integer, .unsignedInteger, .number: return ErrorText.sanitize(node.displayText, limit: 32)
         }
     }
 

@@ -10,10 +10,12 @@ public enum SimulatorErrorCode {
     public static let methodNotAllowed = 1005
     public static let payloadTooLarge = 1006
     public static let forbidden = 1007
+    public static let unsupportedMediaType = 1015
     public static let rateLimited = 1029
     public static let notFound = 7002
     public static let idempotencyConflict = 7009
     public static let simulatedServerError = 5000
+    public static let notImplemented = 5001
 }
 
 /// Header names the simulator reads or writes beyond the standard ones.
@@ -70,6 +72,21 @@ enum APIError {
     static func notFound(resource: String, id: String) -> Response {
         response(.notFound, code: SimulatorErrorCode.notFound, message: "Resource not found",
                  metadata: [("resource", resource), ("id", id)])
+    }
+
+    /// A drift report operation switched off (`drift_ops_status`): the status with a plain ApiErrorResponse
+    /// and no metadata, so only a `GET /machines/{id}` can tell it from an unknown machine.
+    static func operationUnavailable(status: Int) -> Response {
+        switch status {
+        case 405:
+            // An empty Allow: "temporarily disabled by configuration" (RFC 9110 §10.2.1).
+            response(.methodNotAllowed, code: SimulatorErrorCode.methodNotAllowed, message: "Method not allowed",
+                     headers: [.allow: ""])
+        case 501:
+            response(.notImplemented, code: SimulatorErrorCode.notImplemented, message: "Not implemented")
+        default:
+            response(.notFound, code: SimulatorErrorCode.notFound, message: "Resource not found")
+        }
     }
 
     static func invalid(_ message: String, path: [String]) -> Response {

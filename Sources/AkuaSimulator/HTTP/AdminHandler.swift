@@ -59,6 +59,55 @@ extension SimulatorResponder {
                 return Response(status: .noContent)
             }
 
+        case (.put, ["clock_skew"]):
+            switch await Self.jsonBody(request) {
+            case .failure(let box): return box.response
+            case .success(let body):
+                guard case .object(let members) = body, case .number(_, let seconds?)? = members["seconds"],
+                    abs(seconds) <= SimulatorOptions.maxClockSkewSeconds
+                else {
+                    return APIError.invalid("body must be {\"seconds\": integer within ±10 years}", path: ["body", "seconds"])
+                }
+                state.setClockSkew(seconds: seconds)
+                return Response(status: .noContent)
+            }
+
+        case (.put, ["drift_ops_status"]):
+            switch await Self.jsonBody(request) {
+            case .failure(let box): return box.response
+            case .success(let body):
+                guard case .object(let members) = body, let value = members["status"] else {
+                    return APIError.invalid("body must be {\"status\": 404 | 405 | 501 | null}", path: ["body", "status"])
+                }
+                if value == .null {
+                    state.setDriftOpsStatus(nil)
+                    return Response(status: .noContent)
+                }
+                guard case .number(_, let status?) = value, SimulatorOptions.driftOpsStatuses.contains(Int(status)) else {
+                    return APIError.invalid("body must be {\"status\": 404 | 405 | 501 | null}", path: ["body", "status"])
+                }
+                state.setDriftOpsStatus(Int(status))
+                return Response(status: .noContent)
+            }
+
+        case (.put, ["context"]):
+            switch await Self.jsonBody(request) {
+            case .failure(let box): return box.response
+            case .success(let body):
+                guard case .object(let members) = body, let value = members["context"] else {
+                    return APIError.invalid("body must be {\"context\": \"ws_...\" | null}", path: ["body", "context"])
+                }
+                if value == .null {
+                    state.setRequiredContext(nil)
+                    return Response(status: .noContent)
+                }
+                guard case .string(let context) = value, (1...53).contains(context.count) else {
+                    return APIError.invalid("context must be 1-53 characters", path: ["body", "context"])
+                }
+                state.setRequiredContext(context)
+                return Response(status: .noContent)
+            }
+
         case (.post, ["machines"]):
             switch await Self.jsonBody(request) {
             case .failure(let box): return box.response

@@ -36,13 +36,6 @@ struct MachineProfile {
     var labels: SimJSON { .object([("env", .string(env)), ("role", .string(role))]) }
 }
 
-/// How to render `state` (the missing/unknown state faults change it).
-enum StateRendering {
-    case normal
-    case missing
-    case unknown
-}
-
 enum Rendering {
     static let driftAttributes = ["image", "cpu", "memory_mb", "labels", "firewall"]
 
@@ -87,12 +80,46 @@ enum Rendering {
         }
     }
 
+    /// A report's body as the simulator sends it: the schema's JSON, corrupted by `fault` when given, and
+    /// with odd (optional omitted or null, unknown added) fields when the report has them. Deterministic.
+    static func report(_ report: StoredReport, fault: BodyFault? = nil) -> String {
+        switch fault {
+        case nil: return json(report)
+        case .missingState: return json(report, state: .missing)
+        case .unknownState: return json(report, state: .unknown)
+        case .oversized: return json(report, oversized: true)
+        case .malformed:
+            // Half a document, then garbage: what a proxy cutting an upstream answer produces.
+            let full = json(report)
+            return String(decoding: full.utf8.prefix(full.utf8.count / 2), as: UTF8.self) + "\u{0}<!-- upstream error"
+        }
+    }
+
+    /// How to render `state` (the missing/unknown state faults change it).
+    enum StateRendering {
+        case normal
+        case missing
+        case unknown
+    }
+
+    /// What the odd-fields variant of a report does with an optional member.
+    enum OptionalMember {
+        case omit, null, present
+
+        init(_ bits: UInt64) {
+            self = [.omit, .null, .present][Int(bits % 3)]
+        }
+    }
+
     /// The drift report JSON (Akua's DriftReport schema).
-    static func report(_ report: StoredReport, state rendering: StateRendering = .normal, oversized: Bool = false) -> String {
+    static func json(_ report: StoredReport, state rendering: StateRendering = .normal, oversized: Bool = false) -> String {
         let profile = MachineProfile(machineID: report.machineID)
         let delta = delta(for: report, profile: profile)
         var actual: [String: SimJSON] = [:]
         for (name, _, value) in delta { actual[name] = value }
+        let oddBits = SplitMix64.mix(report.variant ^ 0x0DDF_1E1D)
+        let deltaMember = report.oddFields ? OptionalMember(oddBits) : .present
+        let snapshotMember = report.oddFields ? OptionalMember(oddBits >> 8) : .present
 
         var w = JSONWriter(capacity: 900)
         w.beginObject()
@@ -107,45 +134,80 @@ enum Rendering {
         w.key("created_at"); w.int(report.createdAt)
         w.key("started_at"); w.int(report.startedAt)
         w.key("expires_at"); w.int(report.expiresAt)
-        w.key("delta")
-        w.beginObject()
-        for (name, desired, actualValue) in delta {
-            w.key(name)
+        switch deltaMember {
+        case .omit: break
+        case .null: w.key("delta"); w.null()
+        case .present:
+            w.key("delta")
             w.beginObject()
-            w.key("desired"); w.value(desired)
-            w.key("actual"); w.value(actualValue)
+            for (name, desired, actualValue) in delta {
+                w.key(name)
+                w.beginObject()
+                w.key("desired"); w.value(desired)
+                w.key("actual"); w.value(actualValue)
+                w.endObject()
+            }
             w.endObject()
         }
-        w.endObject()
-        w.key("provider_snapshot")
-        w.beginObject()
-        w.key("provider"); w.string("hcloud")
-        w.key("raw_attrs")
-        w.beginObject()
-        w.key("id"); w.int(profile.serverID)
-        w.key("name"); w.string(report.machineName)
-        let cpuValue = actual["cpu"] ?? .int(profile.cpu)
-        var serverType = MachineProfile.serverTypes[profile.cpuIndex]
-        if case .int(let cpu) = cpuValue, let index = MachineProfile.cpus.firstIndex(of: cpu) {
-            serverType = MachineProfile.serverTypes[index]
+        switch snapshotMember {
+        case .omit: break
+        case .null: w.key("provider_snapshot"); w.null()
+        case .present:
+            w.key("provider_snapshot")
+            w.beginObject()
+            w.key("provider"); w.string("hcloud")
+            if report.oddFields {
+                w.key("fetched_at"); w.int(report.createdAt)
+            }
+            w.key("raw_attrs")
+            w.beginObject()
+            w.key("id"); w.int(profile.serverID)
+            w.key("name"); w.string(report.machineName)
+            let cpuValue = actual["cpu"] ?? .int(profile.cpu)
+            var serverType = MachineProfile.serverTypes[profile.cpuIndex]
+            if case .int(let cpu) = cpuValue, let index = MachineProfile.cpus.firstIndex(of: cpu) {
+                serverType = MachineProfile.serverTypes[index]
+            }
+            w.key("server_type"); w.string(serverType)
+            w.key("datacenter"); w.string(profile.datacenter)
+            w.key("status"); w.string("running")
+            w.key("image"); w.value(actual["image"] ?? .string(profile.image))
+            w.key("cpu"); w.value(cpuValue)
+            w.key("memory_mb"); w.value(actual["memory_mb"] ?? .int(profile.memoryMB))
+            w.key("labels"); w.value(actual["labels"] ?? profile.labels)
+            w.key("firewall"); w.value(actual["firewall"] ?? .string(profile.firewall))
+            w.key("public_ipv4"); w.string(profile.ipv4)
+            if report.oddFields {
+                // Integers beyond 2^53 (and beyond Int64) that a client must keep digit for digit.
+                w.key("volume_id"); w.raw(oddVolumeID)
+                w.key("serial"); w.raw(oddSerial)
+            }
+            if oversized {
+                w.key("user_data"); w.string(oversizedPadding)
+            }
+            w.endObject()
+            w.endObject()
         }
-        w.key("server_type"); w.string(serverType)
-        w.key("datacenter"); w.string(profile.datacenter)
-        w.key("status"); w.string("running")
-        w.key("image"); w.value(actual["image"] ?? .string(profile.image))
-        w.key("cpu"); w.value(cpuValue)
-        w.key("memory_mb"); w.value(actual["memory_mb"] ?? .int(profile.memoryMB))
-        w.key("labels"); w.value(actual["labels"] ?? profile.labels)
-        w.key("firewall"); w.value(actual["firewall"] ?? .string(profile.firewall))
-        w.key("public_ipv4"); w.string(profile.ipv4)
-        if oversized {
-            w.key("user_data"); w.string(oversizedPadding)
+        if report.oddFields {
+            w.key("schema_revision"); w.int(2)
+            w.key("x_sim")
+            w.beginObject()
+            w.key("trace"); w.string(ReportIDs.hex16(oddBits))
+            w.key("max_int"); w.raw(oddMaxInt)
+            w.key("mixed"); w.value(.array([.null, .bool(true), .double(0.5), .string("é💥")]))
+            w.endObject()
         }
-        w.endObject()
-        w.endObject()
+        if oversized && snapshotMember != .present {
+            w.key("x_padding"); w.string(oversizedPadding)
+        }
         w.endObject()
         return w.output
     }
+
+    /// Unknown-field integers of odd reports: 2^53 + 1, UInt64.max and Int64.max.
+    static let oddVolumeID = "9007199254740993"
+    static let oddSerial = "18446744073709551615"
+    static let oddMaxInt = "9223372036854775807"
 
     /// The Machine JSON (Akua's Machine schema, every required field). `full` adds the floating IP.
     static func machine(_ machine: MachineSnapshot, full: Bool, into w: inout JSONWriter) {

@@ -64,6 +64,15 @@ enum RequestParsing {
         return bytes
     }
 
+    /// True for `application/json` or any `+json` media type, parameters (`; charset=utf-8`) allowed.
+    static func isJSONMediaType(_ contentType: String?) -> Bool {
+        guard let contentType else { return false }
+        let first = contentType.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        let mediaType = first.drop(while: { $0 == " " || $0 == "\t" }).reversed()
+            .drop(while: { $0 == " " || $0 == "\t" }).reversed().map { String($0) }.joined().lowercased()
+        return mediaType == "application/json" || mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json")
+    }
+
     static func isBlank(_ bytes: [UInt8]) -> Bool {
         bytes.allSatisfy { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
     }

@@ -68,14 +68,38 @@ extension SimulatorResponder {
             if case .createReport = self { return true }
             return false
         }
+
+        /// The three drift report operations (upstream: "scaffold-only"), which `drift_ops_status` disables.
+        var isDriftReportOperation: Bool {
+            switch self {
+            case .listReports, .createReport, .getReport: true
+            default: false
+            }
+        }
     }
 
-    /// A processed `/v1` request: the response, plus the report it carries (for body faults).
+    /// A processed `/v1` request: a finished response, or a report whose body `v1` renders (with the
+    /// request's or the report's body fault).
     struct V1Result {
         var response: Response
         var report: StoredReport?
         var status: HTTPResponse.Status
         var headers: HTTPFields
+
+        /// A report answer; the body is rendered later.
+        init(report: StoredReport, status: HTTPResponse.Status, headers: HTTPFields) {
+            self.response = Response(status: status, headers: headers)
+            self.report = report
+            self.status = status
+            self.headers = headers
+        }
+
+        init(_ response: Response) {
+            self.response = response
+            self.report = nil
+            self.status = response.status
+            self.headers = response.headers
+        }
     }
 
     func v1(_ request: Request, context: Context) async throws -> Response {
@@ -106,7 +130,7 @@ extension SimulatorResponder {
             break
         }
 
-        let result = await process(route, request: request, rawKey: rawKey)
+        let result = await process(route, request: request, rawKey: rawKey, plan: plan)
 
         switch plan.outcome {
         case .drop:
@@ -116,35 +140,23 @@ extension SimulatorResponder {
             await hangs.wait(closeFuture: context.channel.closeFuture)
             try? await context.channel.close().get()
             throw ConnectionDroppedOnPurpose()
-        case .malformed, .missingState, .unknownState, .oversized:
-            guard let report = result.report else { return result.response }
-            state.recordFault(plan.outcome)
-            let body: ByteBuffer
-            switch plan.outcome {
-            case .malformed:
-                let full = Rendering.report(report)
-                var buffer = ByteBuffer(string: full)
-                buffer = buffer.getSlice(at: 0, length: full.utf8.count / 2) ?? buffer
-                buffer.writeString("\u{0}<!-- upstream error")
-                body = buffer
-            case .missingState:
-                body = ByteBuffer(string: Rendering.report(report, state: .missing))
-            case .unknownState:
-                body = ByteBuffer(string: Rendering.report(report, state: .unknown))
-            default:
-                body = ByteBuffer(string: Rendering.report(report, oversized: true))
-            }
-            return Response(status: result.status, headers: result.headers, body: .init(byteBuffer: body))
         default:
-            return result.response
+            break
         }
+        guard let report = result.report else { return result.response }
+        // A report created under sticky_bad_body keeps its own fault for good (clean ones stay clean while
+        // sticky is on); otherwise this request's draw applies to this answer only.
+        let fault = report.bodyFault ?? (plan.stickyBadBody ? nil : plan.outcome.bodyFault)
+        if let fault { state.recordFault(kind: fault.kind) }
+        let body = ByteBuffer(string: Rendering.report(report, fault: fault))
+        return Response(status: result.status, headers: result.headers, body: .init(byteBuffer: body))
     }
 
     private func plain(_ response: Response) -> V1Result {
-        V1Result(response: response, report: nil, status: response.status, headers: response.headers)
+        V1Result(response)
     }
 
-    private func process(_ route: V1Route, request: Request, rawKey: String?) async -> V1Result {
+    private func process(_ route: V1Route, request: Request, rawKey: String?, plan: SimulatorState.RequestPlan) async -> V1Result {
         // Authentication first, like the real API.
         guard let authorization = request.headers[.authorization] else {
             return plain(APIError.response(
@@ -164,8 +176,17 @@ extension SimulatorResponder {
         {
             return plain(APIError.invalid("akua-context must be 1-53 characters", path: ["header", "akua-context"]))
         }
+        if let required = plan.requiredContext, request.headers[HeaderNames.akuaContext] != required {
+            return plain(APIError.response(
+                .forbidden, code: SimulatorErrorCode.forbidden,
+                message: "The token has no access to this workspace context", path: ["header", "akua-context"]
+            ))
+        }
         if let id = route.machineID, !(1...54).contains(RequestParsing.length(id)) {
             return plain(APIError.invalid("id must be 1-54 characters", path: ["path", "id"]))
+        }
+        if let status = plan.driftOpsStatus, route.isDriftReportOperation {
+            return plain(APIError.operationUnavailable(status: status))
         }
 
         switch route {
@@ -179,7 +200,7 @@ extension SimulatorResponder {
         case .listReports(let id):
             return plain(listReports(request, machineID: id))
         case .createReport(let id):
-            return await createReport(request, machineID: id, rawKey: rawKey)
+            return await createReport(request, machineID: id, rawKey: rawKey, plan: plan)
         case .getReport(let id, let reportID):
             switch state.report(machineID: id, reportID: reportID) {
             case .unknownMachine:
@@ -187,9 +208,7 @@ extension SimulatorResponder {
             case .unknownReport:
                 return plain(APIError.notFound(resource: "drift_report", id: reportID))
             case .found(let report):
-                let headers: HTTPFields = [.contentType: "application/json", .eTag: report.etag]
-                let response = Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: Rendering.report(report))))
-                return V1Result(response: response, report: report, status: .ok, headers: headers)
+                return V1Result(report: report, status: .ok, headers: [.contentType: "application/json", .eTag: report.etag])
             }
         case .methodNotAllowed(let allow, _):
             return plain(APIError.response(
@@ -201,108 +220,9 @@ extension SimulatorResponder {
         }
     }
 
-    /// Parses `limit` (1-100, default 50); nil result means the response to send.
-    private func parseLimit(_ request: Request) -> Result<Int, ResponseBox> {
-        guard let raw = request.uri.queryParameters["limit"] else { return .success(50) }
-        guard let limit = Int(raw), (1...100).contains(limit) else {
-            return .failure(ResponseBox(APIError.invalid("limit must be an integer between 1 and 100", path: ["query", "limit"])))
-        }
-        return .success(limit)
-    }
-
-    private func listMachines(_ request: Request) -> Response {
-        let query = request.uri.queryParameters
-        let limit: Int
-        switch parseLimit(request) {
-        case .success(let value): limit = value
-        case .failure(let box): return box.response
-        }
-        var start = 0
-        if let cursor = query["cursor"], !cursor.isEmpty {
-            guard let position = RequestParsing.decodeCursor(prefix: "mc_", String(cursor)) else {
-                return APIError.invalid("cursor is not valid", path: ["query", "cursor"])
-            }
-            start = position
-        }
-        var full = false
-        if let view = query["view"] {
-            switch view {
-            case "basic": full = false
-            case "full": full = true
-            default: return APIError.invalid("view must be basic or full", path: ["query", "view"])
-            }
-        }
-        var clusterID: String?
-        if let cluster = query["cluster_id"] {
-            guard (1...54).contains(RequestParsing.length(cluster)) else {
-                return APIError.invalid("cluster_id must be 1-54 characters", path: ["query", "cluster_id"])
-            }
-            clusterID = String(cluster)
-        }
-        var onlyEmpty = false
-        if let lifecycle = query["state"] {
-            let states: Set<Substring> = ["ACTIVE", "PROVISIONING", "SUSPENDING", "SUSPENDED", "RESUMING", "DELETING"]
-            guard states.contains(lifecycle) else {
-                return APIError.invalid(
-                    "state must be one of ACTIVE, PROVISIONING, SUSPENDING, SUSPENDED, RESUMING, DELETING",
-                    path: ["query", "state"]
-                )
-            }
-            // Every simulated machine is ACTIVE.
-            onlyEmpty = lifecycle != "ACTIVE"
-        }
-        let (page, next) = onlyEmpty ? ([], nil) : state.listMachines(from: start, limit: limit, clusterID: clusterID)
-        var w = JSONWriter(capacity: 128 + page.count * 520)
-        w.beginObject()
-        w.key("data")
-        w.beginArray()
-        for machine in page { Rendering.machine(machine, full: full, into: &w) }
-        w.endArray()
-        w.key("has_more"); w.bool(next != nil)
-        w.key("next_cursor"); w.optionalString(next.map { RequestParsing.encodeCursor(prefix: "mc_", $0) })
-        w.endObject()
-        return APIError.json(.ok, w.output)
-    }
-
-    private func listReports(_ request: Request, machineID: String) -> Response {
-        let query = request.uri.queryParameters
-        let limit: Int
-        switch parseLimit(request) {
-        case .success(let value): limit = value
-        case .failure(let box): return box.response
-        }
-        var before: Int?
-        if let cursor = query["cursor"], !cursor.isEmpty {
-            guard let position = RequestParsing.decodeCursor(prefix: "rc_", String(cursor)) else {
-                return APIError.invalid("cursor is not valid", path: ["query", "cursor"])
-            }
-            before = position
-        }
-        var filter: ReportStateName?
-        if let raw = query["state"] {
-            guard let parsed = ReportStateName(rawValue: String(raw)) else {
-                return APIError.invalid("state must be in_sync or drifted", path: ["query", "state"])
-            }
-            filter = parsed
-        }
-        switch state.listReports(machineID: machineID, before: before, limit: limit, state: filter) {
-        case .unknownMachine:
-            return APIError.notFound(resource: "machine", id: machineID)
-        case .page(let reports, let next):
-            var w = JSONWriter(capacity: 128 + reports.count * 900)
-            w.beginObject()
-            w.key("data")
-            w.beginArray()
-            for report in reports { w.raw(Rendering.report(report)) }
-            w.endArray()
-            w.key("has_more"); w.bool(next != nil)
-            w.key("next_cursor"); w.optionalString(next.map { RequestParsing.encodeCursor(prefix: "rc_", $0) })
-            w.endObject()
-            return APIError.json(.ok, w.output)
-        }
-    }
-
-    private func createReport(_ request: Request, machineID: String, rawKey: String?) async -> V1Result {
+    private func createReport(
+        _ request: Request, machineID: String, rawKey: String?, plan: SimulatorState.RequestPlan
+    ) async -> V1Result {
         if let rawKey, !(1...64).contains(RequestParsing.length(rawKey)) {
             return plain(APIError.invalid("idempotency-key must be 1-64 characters", path: ["header", "idempotency-key"]))
         }
@@ -313,6 +233,14 @@ extension SimulatorResponder {
         }
         var trigger: String?
         if !RequestParsing.isBlank(bytes) {
+            // The contract's only request media type: a body sent as anything else is refused (415).
+            if plan.strictContentType, !RequestParsing.isJSONMediaType(request.headers[.contentType]) {
+                let sent = request.headers[.contentType].map { "\"\($0)\"" } ?? "none"
+                return plain(APIError.response(
+                    .unsupportedMediaType, code: SimulatorErrorCode.unsupportedMediaType,
+                    message: "Content-Type must be application/json, got \(sent)", path: ["header", "content-type"]
+                ))
+            }
             let parsed: ParsedJSON
             do {
                 parsed = try JSONParser.parse(bytes)
@@ -346,7 +274,10 @@ extension SimulatorResponder {
 
         let replayed: Bool
         let report: StoredReport
-        switch state.createReport(machineID: machineID, idempotencyKey: rawKey, trigger: trigger) {
+        let stickyFault = plan.stickyBadBody ? plan.outcome.bodyFault : nil
+        switch state.createReport(
+            machineID: machineID, idempotencyKey: rawKey, trigger: trigger, bodyFault: stickyFault, oddFields: plan.oddFields
+        ) {
         case .unknownMachine:
             return plain(APIError.notFound(resource: "machine", id: machineID))
         case .conflict:
@@ -361,14 +292,11 @@ extension SimulatorResponder {
             report = original
             replayed = true
         }
-        var headers: HTTPFields = [
-            .contentType: "application/json",
-            .location: "/v1/machines/\(report.machineID)/drift_reports/\(report.id)",
-            .eTag: report.etag,
-        ]
+        var headers: HTTPFields = [.contentType: "application/json", .eTag: report.etag]
+        // `Location` is optional in practice: odd reports leave it out.
+        if !report.oddFields { headers[.location] = "/v1/machines/\(report.machineID)/drift_reports/\(report.id)" }
         if replayed { headers[HeaderNames.idempotentReplayed] = "true" }
-        let response = Response(status: .created, headers: headers, body: .init(byteBuffer: ByteBuffer(string: Rendering.report(report))))
-        return V1Result(response: response, report: report, status: .created, headers: headers)
+        return V1Result(report: report, status: .created, headers: headers)
     }
 
     static func status(code: Int) -> HTTPResponse.Status {

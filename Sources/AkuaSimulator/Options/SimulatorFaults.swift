@@ -8,6 +8,11 @@
 /// only corrupt successful drift report answers (POST 201, GET report 200).
 /// `failNext` makes the next N drift report POSTs (to `machineIDs` when set) fail with
 /// `errorStatuses[0]` before processing. `latencyMs` applies to every matching request.
+/// With `stickyBadBody` a body fault drawn by the create belongs to the report: every replay of its key and
+/// every GET of it repeats the same bad body, and later draws do not touch it. `oddFieldsRate` is drawn on
+/// its own: such a report omits or nulls its optional fields (`delta`, `provider_snapshot`, `Location`) and
+/// carries unknown fields, and stays that way on replays. All allowed by the contract except `null`, which
+/// its schema (`object`) does not allow but a tolerant client should accept.
 public struct SimulatorFaults: Sendable, Hashable {
     /// Delay added to every matching request, in milliseconds.
     public var latencyMs: Int
@@ -35,6 +40,10 @@ public struct SimulatorFaults: Sendable, Hashable {
     public var failNext: Int
     /// Restrict faults to these machine ids (nil: all requests; machine-less requests are then unaffected).
     public var machineIDs: [String]?
+    /// A body fault drawn on a create sticks to the report (replays and GETs repeat it exactly).
+    public var stickyBadBody: Bool
+    /// Probability that a created report omits or nulls its optional fields and adds unknown ones.
+    public var oddFieldsRate: Double
 
     public init(
         latencyMs: Int = 0,
@@ -50,7 +59,9 @@ public struct SimulatorFaults: Sendable, Hashable {
         oversizedRate: Double = 0,
         hangRate: Double = 0,
         failNext: Int = 0,
-        machineIDs: [String]? = nil
+        machineIDs: [String]? = nil,
+        stickyBadBody: Bool = false,
+        oddFieldsRate: Double = 0
     ) {
         self.latencyMs = latencyMs
         self.errorRate = errorRate
@@ -66,6 +77,8 @@ public struct SimulatorFaults: Sendable, Hashable {
         self.hangRate = hangRate
         self.failNext = failNext
         self.machineIDs = machineIDs
+        self.stickyBadBody = stickyBadBody
+        self.oddFieldsRate = oddFieldsRate
     }
 
     /// No faults at all.
@@ -73,7 +86,7 @@ public struct SimulatorFaults: Sendable, Hashable {
 
     /// True when no knob would ever change a request.
     public var isNone: Bool {
-        latencyMs == 0 && failNext == 0 && randomRateTotal == 0
+        latencyMs == 0 && failNext == 0 && randomRateTotal == 0 && oddFieldsRate == 0
     }
 
     var randomRateTotal: Double {
@@ -84,7 +97,7 @@ public struct SimulatorFaults: Sendable, Hashable {
     static let fieldNames: Set<String> = [
         "latency_ms", "error_rate", "error_statuses", "rate_limit_rate", "retry_after_seconds",
         "retry_after_http_date", "drop_rate", "malformed_rate", "missing_state_rate", "unknown_state_rate",
-        "oversized_rate", "hang_rate", "fail_next", "machine_ids",
+        "oversized_rate", "hang_rate", "fail_next", "machine_ids", "sticky_bad_body", "odd_fields_rate",
     ]
 
     /// Parses a faults JSON object; missing fields keep the values of `base`.
@@ -125,6 +138,8 @@ public struct SimulatorFaults: Sendable, Hashable {
         if let v = try reader.rate("oversized_rate") { faults.oversizedRate = v }
         if let v = try reader.rate("hang_rate") { faults.hangRate = v }
         if let v = try reader.count("fail_next") { faults.failNext = Int(clamping: v) }
+        if let v = try reader.bool("sticky_bad_body") { faults.stickyBadBody = v }
+        if let v = try reader.rate("odd_fields_rate") { faults.oddFieldsRate = v }
         if let items = try reader.array("machine_ids") {
             var ids: [String] = []
             for item in items {
@@ -145,6 +160,7 @@ public struct SimulatorFaults: Sendable, Hashable {
             ("error_rate", errorRate), ("rate_limit_rate", rateLimitRate), ("drop_rate", dropRate),
             ("malformed_rate", malformedRate), ("missing_state_rate", missingStateRate),
             ("unknown_state_rate", unknownStateRate), ("oversized_rate", oversizedRate), ("hang_rate", hangRate),
+            ("odd_fields_rate", oddFieldsRate),
         ]
         for (name, rate) in rates where !(rate >= 0 && rate <= 1) {
             throw SimulatorConfigError("\(context).\(name): must be between 0 and 1")
@@ -174,6 +190,8 @@ public struct SimulatorFaults: Sendable, Hashable {
         writer.key("oversized_rate"); writer.double(oversizedRate)
         writer.key("hang_rate"); writer.double(hangRate)
         writer.key("fail_next"); writer.int(failNext)
+        writer.key("sticky_bad_body"); writer.bool(stickyBadBody)
+        writer.key("odd_fields_rate"); writer.double(oddFieldsRate)
         writer.key("machine_ids")
         if let machineIDs {
             writer.beginArray()

@@ -25,6 +25,16 @@ public struct SimulatorOptions: Sendable {
     public var idempotencyTTLSeconds: Int64
     /// The workspace every machine belongs to (`workspace_id`).
     public var workspaceID: String
+    /// Seconds added to the simulator's clock (negative: behind). The `Date` header and every timestamp it
+    /// renders (`created_at`, `started_at`, `expires_at`, machine times) use the skewed clock.
+    public var clockSkewSeconds: Int64
+    /// When set (404, 405 or 501), the three drift report operations answer this status with an
+    /// `ApiErrorResponse` while `GET /machines/{id}` still answers 200: "operation unavailable".
+    public var driftOpsStatus: Int?
+    /// When set, every `/v1` request must carry exactly this `akua-context`; otherwise 403.
+    public var requiredContext: String?
+    /// Reject a drift report POST whose non-empty body is not sent as `application/json` (415).
+    public var strictContentType: Bool
 
     public init(
         token: String = SimulatorOptions.defaultToken,
@@ -35,7 +45,11 @@ public struct SimulatorOptions: Sendable {
         now: @escaping @Sendable () -> Double = SimulatorOptions.wallClock,
         reportHistoryLimit: Int = 1000,
         idempotencyTTLSeconds: Int64 = 86_400,
-        workspaceID: String = "ws_sim_local"
+        workspaceID: String = "ws_sim_local",
+        clockSkewSeconds: Int64 = 0,
+        driftOpsStatus: Int? = nil,
+        requiredContext: String? = nil,
+        strictContentType: Bool = true
     ) {
         self.token = token
         self.machines = machines
@@ -46,7 +60,17 @@ public struct SimulatorOptions: Sendable {
         self.reportHistoryLimit = reportHistoryLimit
         self.idempotencyTTLSeconds = idempotencyTTLSeconds
         self.workspaceID = workspaceID
+        self.clockSkewSeconds = clockSkewSeconds
+        self.driftOpsStatus = driftOpsStatus
+        self.requiredContext = requiredContext
+        self.strictContentType = strictContentType
     }
+
+    /// The statuses `driftOpsStatus` accepts.
+    public static let driftOpsStatuses: Set<Int> = [404, 405, 501]
+
+    /// Largest accepted clock skew either way: ten years, so skewed timestamps stay plausible.
+    public static let maxClockSkewSeconds: Int64 = 10 * 366 * 86_400
 
     /// Token used when none is configured.
     public static let defaultToken = "sk_akua_sim_token"
@@ -68,6 +92,29 @@ public struct SimulatorOptions: Sendable {
             }
         }
         try faults.validate()
+        try Self.validate(clockSkewSeconds: clockSkewSeconds)
+        try Self.validate(driftOpsStatus: driftOpsStatus)
+        try Self.validate(requiredContext: requiredContext)
+    }
+
+    static func validate(clockSkewSeconds: Int64) throws(SimulatorConfigError) {
+        guard abs(clockSkewSeconds) <= maxClockSkewSeconds else {
+            throw SimulatorConfigError("clock skew: must be within ±\(maxClockSkewSeconds) seconds")
+        }
+    }
+
+    static func validate(driftOpsStatus: Int?) throws(SimulatorConfigError) {
+        guard let driftOpsStatus else { return }
+        guard driftOpsStatuses.contains(driftOpsStatus) else {
+            throw SimulatorConfigError("drift ops status: must be 404, 405 or 501, got \(driftOpsStatus)")
+        }
+    }
+
+    static func validate(requiredContext: String?) throws(SimulatorConfigError) {
+        guard let requiredContext else { return }
+        guard (1...53).contains(requiredContext.count) else {
+            throw SimulatorConfigError("context: must be 1-53 characters")
+        }
     }
 
     static func validate(machine: SimulatedMachine) throws(SimulatorConfigError) {
@@ -93,7 +140,8 @@ public struct SimulatorOptions: Sendable {
 
     /// Applies a scenario file (JSON):
     /// `{"ttl_seconds":900, "seed":1, "token":"...", "faults":{...}, "machines":[{"id":"mch_a","name":"web-1","state":"in_sync"},
-    ///   {"id":"mch_b","flip_every_seconds":20,"state":"drifted"}, {"id":"mch_c","random":{"seed":3,"p_drifted":0.3}}]}`.
+    ///   {"id":"mch_b","flip_every_seconds":20,"state":"drifted"}, {"id":"mch_c","random":{"seed":3,"p_drifted":0.3}}],
+    ///   "clock_skew_seconds":-30, "drift_ops_status":404, "context":"ws_x", "strict_content_type":true}`.
     /// Every top-level field is optional; machines are appended.
     public func applyingScenario(json: String) throws(SimulatorConfigError) -> SimulatorOptions {
         let value: ParsedJSON
@@ -103,7 +151,10 @@ public struct SimulatorOptions: Sendable {
             throw SimulatorConfigError("invalid JSON: \(error)")
         }
         let reader = try JSONObjectReader(value, context: "")
-        try reader.rejectUnknown(allowed: ["ttl_seconds", "seed", "token", "faults", "machines"])
+        try reader.rejectUnknown(allowed: [
+            "ttl_seconds", "seed", "token", "faults", "machines", "clock_skew_seconds", "drift_ops_status", "context",
+            "strict_content_type",
+        ])
         var options = self
         if let ttl = try reader.int("ttl_seconds") {
             guard ttl > 0 else { throw SimulatorConfigError("ttl_seconds: must be positive") }
@@ -111,6 +162,25 @@ public struct SimulatorOptions: Sendable {
         }
         if let seed = try reader.count("seed") { options.seed = UInt64(seed) }
         if let token = try reader.string("token") { options.token = token }
+        if let skew = try reader.int("clock_skew_seconds") {
+            do {
+                try Self.validate(clockSkewSeconds: skew)
+            } catch {
+                throw SimulatorConfigError("clock_skew_seconds: must be within ±\(Self.maxClockSkewSeconds) seconds")
+            }
+            options.clockSkewSeconds = skew
+        }
+        if let status = try reader.int("drift_ops_status") {
+            guard Self.driftOpsStatuses.contains(Int(status)) else {
+                throw SimulatorConfigError("drift_ops_status: must be 404, 405 or 501, got \(status)")
+            }
+            options.driftOpsStatus = Int(status)
+        }
+        if let context = try reader.string("context") {
+            guard (1...53).contains(context.count) else { throw SimulatorConfigError("context: must be 1-53 characters") }
+            options.requiredContext = context
+        }
+        if let strict = try reader.bool("strict_content_type") { options.strictContentType = strict }
         if let faults = reader.members["faults"], faults != .null {
             options.faults = try SimulatorFaults.parse(faults, context: "faults", base: options.faults)
         }

@@ -54,6 +54,42 @@ public struct SimulatorControl: Sendable {
         state.setTTL(seconds: seconds)
     }
 
+    /// Shifts the simulator's clock (`Date` header and rendered timestamps) by `seconds`. `PUT /_sim/clock_skew`.
+    public func setClockSkew(seconds: Int64) throws(SimulatorControlError) {
+        do {
+            try SimulatorOptions.validate(clockSkewSeconds: seconds)
+        } catch {
+            throw .invalid(error.message)
+        }
+        state.setClockSkew(seconds: seconds)
+    }
+
+    /// Makes the drift report operations answer `status` (404, 405, 501; nil restores them) while
+    /// `GET /machines/{id}` keeps answering. `PUT /_sim/drift_ops_status`.
+    public func setDriftOpsStatus(_ status: Int?) throws(SimulatorControlError) {
+        do {
+            try SimulatorOptions.validate(driftOpsStatus: status)
+        } catch {
+            throw .invalid(error.message)
+        }
+        state.setDriftOpsStatus(status)
+    }
+
+    /// Requires this `akua-context` on every `/v1` request (403 otherwise); nil accepts any. `PUT /_sim/context`.
+    public func setRequiredContext(_ context: String?) throws(SimulatorControlError) {
+        do {
+            try SimulatorOptions.validate(requiredContext: context)
+        } catch {
+            throw .invalid(error.message)
+        }
+        state.setRequiredContext(context)
+    }
+
+    /// Turns the 415 for a create body not sent as `application/json` on or off.
+    public func setStrictContentType(_ strict: Bool) {
+        state.setStrictContentType(strict)
+    }
+
     /// Counter snapshot. `GET /_sim/stats`.
     public func stats() -> SimulatorStats {
         state.stats()

@@ -30,6 +30,17 @@ final class SimulatorState: Sendable {
             case .oversized: "oversized"
             }
         }
+
+        /// The body corruption this outcome stands for, if any.
+        var bodyFault: BodyFault? {
+            switch self {
+            case .malformed: .malformed
+            case .missingState: .missingState
+            case .unknownState: .unknownState
+            case .oversized: .oversized
+            default: nil
+            }
+        }
     }
 
     /// What `begin` decided for a request.
@@ -38,6 +49,16 @@ final class SimulatorState: Sendable {
         var outcome: FaultOutcome
         var retryAfterSeconds: Int
         var retryAfterHTTPDate: Bool
+        /// Body faults stick to the report they were drawn for.
+        var stickyBadBody = false
+        /// A report created by this request gets odd (optional omitted/null, unknown added) fields.
+        var oddFields = false
+        /// Answer drift report operations with this status (404/405/501).
+        var driftOpsStatus: Int? = nil
+        /// The `akua-context` every request must carry, when configured.
+        var requiredContext: String? = nil
+        /// Whether a create body must be sent as `application/json`.
+        var strictContentType = true
     }
 
     enum CreateOutcome: Sendable {
@@ -53,7 +74,7 @@ final class SimulatorState: Sendable {
         case invalid(String)
     }
 
-    private struct MachineRecord {
+    struct MachineRecord {
         var machine: SimulatedMachine
         var rng: SplitMix64
         var orderIndex: Int
@@ -64,22 +85,25 @@ final class SimulatorState: Sendable {
         var reportBase: Int = 0
     }
 
-    private struct KeyBinding {
+    struct KeyBinding {
         var machineID: String
         var trigger: String?
         var report: StoredReport
         var boundAt: Double
     }
 
-    private struct KeyRecord {
+    struct KeyRecord {
         var requests = 0
         var reports = 0
         var binding: KeyBinding?
     }
 
-    private struct Storage {
+    struct Storage {
         var token: String
         var ttlSeconds: Int64
+        var driftOpsStatus: Int?
+        var requiredContext: String?
+        var strictContentType: Bool
         var faults: SimulatorFaults
         var faultMachines: Set<String>?
         var failNextRemaining: Int
@@ -98,28 +122,36 @@ final class SimulatorState: Sendable {
         var faultsByKind: [String: Int] = [:]
     }
 
+    /// Start of the run on the unskewed clock (flip scenarios count from here).
     let startTime: Double
     let seed: UInt64
     /// Mixed into report ids: seed plus start time.
     let runSalt: UInt64
-    let now: @Sendable () -> Double
+    /// The configured (unskewed) clock: machine scenarios and idempotency windows follow it.
+    let clock: @Sendable () -> Double
+    /// `clock_skew_seconds`, changeable at runtime.
+    private let skewSeconds: Atomic<Int64>
     let reportHistoryLimit: Int
     let idempotencyTTLSeconds: Int64
     let workspaceID: String
-    private let storage: Mutex<Storage>
+    let storage: Mutex<Storage>
 
     init(options: SimulatorOptions) {
         let start = options.now()
         self.startTime = start
         self.seed = options.seed
         self.runSalt = SplitMix64.mix(options.seed ^ SplitMix64.mix(start.bitPattern))
-        self.now = options.now
+        self.clock = options.now
+        self.skewSeconds = Atomic(options.clockSkewSeconds)
         self.reportHistoryLimit = options.reportHistoryLimit
         self.idempotencyTTLSeconds = options.idempotencyTTLSeconds
         self.workspaceID = options.workspaceID
         var storage = Storage(
             token: options.token,
             ttlSeconds: options.ttlSeconds,
+            driftOpsStatus: options.driftOpsStatus,
+            requiredContext: options.requiredContext,
+            strictContentType: options.strictContentType,
             faults: options.faults,
             faultMachines: options.faults.machineIDs.map(Set.init),
             failNextRemaining: options.faults.failNext,
@@ -127,14 +159,14 @@ final class SimulatorState: Sendable {
         )
         storage.machines.reserveCapacity(options.machines.count)
         storage.order.reserveCapacity(options.machines.count)
-        let createdAt = Int64(start.rounded(.down))
+        let createdAt = Int64((start + Double(options.clockSkewSeconds)).rounded(.down))
         for machine in options.machines {
             Self.insert(machine, into: &storage, createdAt: createdAt, seed: options.seed)
         }
         self.storage = Mutex(storage)
     }
 
-    private static func insert(_ machine: SimulatedMachine, into storage: inout Storage, createdAt: Int64, seed: UInt64) {
+    static func insert(_ machine: SimulatedMachine, into storage: inout Storage, createdAt: Int64, seed: UInt64) {
         let rngSeed: UInt64
         if case .random(let scenarioSeed, _) = machine.scenario {
             rngSeed = scenarioSeed
@@ -153,6 +185,20 @@ final class SimulatorState: Sendable {
         storage.order.append(machine.id)
     }
 
+    // MARK: - Clock
+
+    /// The simulator's own clock (unix seconds with fraction): the configured clock plus the skew. The
+    /// `Date` header and every timestamp the API renders use it.
+    func now() -> Double {
+        clock() + Double(skewSeconds.load(ordering: .relaxed))
+    }
+
+    func setClockSkew(seconds: Int64) {
+        skewSeconds.store(seconds, ordering: .relaxed)
+    }
+
+    var clockSkew: Int64 { skewSeconds.load(ordering: .relaxed) }
+
     // MARK: - Request accounting and faults
 
     /// Counts a `/v1` request (and its idempotency key for drift report POSTs) and draws its fault.
@@ -165,7 +211,9 @@ final class SimulatorState: Sendable {
             let faults = s.faults
             var plan = RequestPlan(
                 latencyMs: 0, outcome: .none,
-                retryAfterSeconds: faults.retryAfterSeconds, retryAfterHTTPDate: faults.retryAfterHTTPDate
+                retryAfterSeconds: faults.retryAfterSeconds, retryAfterHTTPDate: faults.retryAfterHTTPDate,
+                stickyBadBody: faults.stickyBadBody, driftOpsStatus: s.driftOpsStatus,
+                requiredContext: s.requiredContext, strictContentType: s.strictContentType
             )
             if faults.isNone && s.failNextRemaining == 0 { return plan }
             if let restricted = s.faultMachines {
@@ -177,6 +225,10 @@ final class SimulatorState: Sendable {
                 plan.outcome = .failNext(status: faults.errorStatuses.first ?? 500)
                 s.faultsByKind["fail_next", default: 0] += 1
                 return plan
+            }
+            // Drawn on its own (and only when configured), so the fault ladder's draws stay as they were.
+            if isCreate, faults.oddFieldsRate > 0 {
+                plan.oddFields = s.faultRNG.nextUnit() < faults.oddFieldsRate
             }
             guard faults.randomRateTotal > 0 else { return plan }
             let u = s.faultRNG.nextUnit()
@@ -215,8 +267,8 @@ final class SimulatorState: Sendable {
         }
     }
 
-    func recordFault(_ outcome: FaultOutcome) {
-        storage.withLock { s in s.faultsByKind[outcome.kind, default: 0] += 1 }
+    func recordFault(kind: String) {
+        storage.withLock { s in s.faultsByKind[kind, default: 0] += 1 }
     }
 
     func tokenMatches(_ candidate: Substring) -> Bool {
@@ -231,7 +283,7 @@ final class SimulatorState: Sendable {
         }
     }
 
-    private func snapshot(of record: MachineRecord) -> MachineSnapshot {
+    func snapshot(of record: MachineRecord) -> MachineSnapshot {
         MachineSnapshot(
             id: record.machine.id,
             name: record.machine.name,
@@ -333,169 +385,15 @@ final class SimulatorState: Sendable {
         storage.withLock { s in s.ttlSeconds = seconds }
     }
 
-    // MARK: - Reports
-
-    /// Creates a report (or replays / rejects per the idempotency key) atomically.
-    func createReport(machineID: String, idempotencyKey: String?, trigger: String?) -> CreateOutcome {
-        let nowValue = now()
-        return storage.withLock { s in
-            guard var record = s.machines[machineID] else { return .unknownMachine }
-            if let key = idempotencyKey, let binding = s.keys[key]?.binding,
-                nowValue - binding.boundAt < Double(idempotencyTTLSeconds)
-            {
-                if binding.machineID == machineID && binding.trigger == trigger {
-                    return .replayed(binding.report)
-                }
-                s.conflictsTotal += 1
-                return .conflict
-            }
-            // Avoid copy-on-write of the report array while the record is out of the dictionary.
-            s.machines[machineID] = nil
-            let state = Self.currentState(of: &record, now: nowValue, startTime: startTime)
-            let report = makeReport(record: record, state: state, now: nowValue, storage: &s)
-            record.reports.append(report)
-            let sequence = record.reportBase + record.reports.count - 1
-            s.reportIndex[report.id] = (machineID, sequence)
-            if record.reports.count >= 2 * reportHistoryLimit {
-                let dropCount = record.reports.count - reportHistoryLimit
-                for old in record.reports[..<dropCount] { s.reportIndex.removeValue(forKey: old.id) }
-                record.reports.removeFirst(dropCount)
-                record.reportBase += dropCount
-            }
-            s.machines[machineID] = record
-            s.createsTotal += 1
-            s.reportsByMachine[machineID, default: 0] += 1
-            if let key = idempotencyKey {
-                s.keys[key, default: KeyRecord()].reports += 1
-                s.keys[key]?.binding = KeyBinding(machineID: machineID, trigger: trigger, report: report, boundAt: nowValue)
-            }
-            return .created(report)
-        }
+    func setDriftOpsStatus(_ status: Int?) {
+        storage.withLock { s in s.driftOpsStatus = status }
     }
 
-    private func makeReport(record: MachineRecord, state: ReportStateName, now: Double, storage s: inout Storage) -> StoredReport {
-        let counter = s.reportCounter
-        s.reportCounter &+= 1
-        // Bijective in the counter (ids never collide within a run); the start time keeps ids of
-        // separate runs apart (a daemon may keep its database across simulator restarts), while an
-        // injected clock keeps them reproducible in tests.
-        let unique = SplitMix64.mix(counter ^ runSalt)
-        let created = Int64(now.rounded(.down))
-        return StoredReport(
-            id: "drf_" + ReportIDs.encode(unique: unique),
-            machineID: record.machine.id,
-            machineName: record.machine.name,
-            state: state,
-            etag: ReportIDs.hex16(SplitMix64.mix(unique ^ (state == .drifted ? 0xD1 : 0x51))),
-            createdAt: created,
-            startedAt: created,
-            expiresAt: created + s.ttlSeconds,
-            variant: SplitMix64.mix(unique ^ 0xDE17A)
-        )
+    func setRequiredContext(_ context: String?) {
+        storage.withLock { s in s.requiredContext = context }
     }
 
-    private static func currentState(of record: inout MachineRecord, now: Double, startTime: Double) -> ReportStateName {
-        switch record.machine.scenario {
-        case .fixed(let state):
-            return state
-        case .flip(let every, let first):
-            let period = ((now - startTime) / every).rounded(.down)
-            let odd = abs(period.truncatingRemainder(dividingBy: 2)) == 1
-            return odd ? first.flipped : first
-        case .random(_, let probability):
-            return record.rng.nextUnit() < probability ? .drifted : .inSync
-        }
-    }
-
-    enum ReportLookup: Sendable {
-        case found(StoredReport)
-        case unknownMachine
-        case unknownReport
-    }
-
-    func report(machineID: String, reportID: String) -> ReportLookup {
-        storage.withLock { s in
-            guard let record = s.machines[machineID] else { return .unknownMachine }
-            guard let (owner, sequence) = s.reportIndex[reportID], owner == machineID else { return .unknownReport }
-            let index = sequence - record.reportBase
-            guard index >= 0, index < record.reports.count else { return .unknownReport }
-            return .found(record.reports[index])
-        }
-    }
-
-    enum ReportPage: Sendable {
-        case page([StoredReport], next: Int?)
-        case unknownMachine
-    }
-
-    /// Newest-first page of a machine's reports starting at sequence number `before` (exclusive upper bound).
-    func listReports(machineID: String, before: Int?, limit: Int, state: ReportStateName?) -> ReportPage {
-        storage.withLock { s in
-            guard let record = s.machines[machineID] else { return .unknownMachine }
-            var page: [StoredReport] = []
-            page.reserveCapacity(min(limit, record.reports.count))
-            let end = record.reportBase + record.reports.count
-            var sequence = min(before ?? end, end) - 1
-            while sequence >= record.reportBase {
-                let report = record.reports[sequence - record.reportBase]
-                if state == nil || report.state == state {
-                    if page.count == limit { return .page(page, next: sequence + 1) }
-                    page.append(report)
-                }
-                sequence -= 1
-            }
-            return .page(page, next: nil)
-        }
-    }
-
-    // MARK: - Stats
-
-    func stats() -> SimulatorStats {
-        storage.withLock { s in
-            var requestsByKey: [String: Int] = [:]
-            var reportsByKey: [String: Int] = [:]
-            requestsByKey.reserveCapacity(s.keys.count)
-            reportsByKey.reserveCapacity(s.keys.count)
-            for (key, record) in s.keys {
-                requestsByKey[key] = record.requests
-                if record.reports > 0 { reportsByKey[key] = record.reports }
-            }
-            return SimulatorStats(
-                createsTotal: s.createsTotal,
-                requestsTotal: s.requestsTotal,
-                reportsByMachine: s.reportsByMachine,
-                requestsByKey: requestsByKey,
-                reportsByKey: reportsByKey,
-                conflictsTotal: s.conflictsTotal,
-                faultsByKind: s.faultsByKind
-            )
-        }
-    }
-}
-
-/// Report id, etag and cursor encodings.
-enum ReportIDs {
-    private static let alphabet = Array("0123456789abcdefghjkmnpqrstvwxyz".utf8)
-
-    /// 24 lowercase base32 characters; the first 13 encode `unique` bijectively, so ids never collide.
-    static func encode(unique: UInt64) -> String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(24)
-        var value = unique
-        for _ in 0..<13 {
-            bytes.append(alphabet[Int(value & 31)])
-            value >>= 5
-        }
-        var filler = SplitMix64.mix(unique ^ 0x5EED)
-        for _ in 0..<11 {
-            bytes.append(alphabet[Int(filler & 31)])
-            filler >>= 5
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    static func hex16(_ value: UInt64) -> String {
-        let hex = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
+    func setStrictContentType(_ strict: Bool) {
+        storage.withLock { s in s.strictContentType = strict }
     }
 }

@@ -10,6 +10,32 @@ struct StoredReport: Sendable, Equatable {
     let startedAt: Int64
     let expiresAt: Int64
     let variant: UInt64
+    /// A bad body that sticks to this report (`sticky_bad_body`): replays and GETs repeat it.
+    var bodyFault: BodyFault? = nil
+    /// Rendered with optional fields omitted or null and unknown fields added (`odd_fields_rate`).
+    var oddFields: Bool = false
+}
+
+/// The ways a successful report answer can be corrupted.
+enum BodyFault: Sendable, Equatable {
+    /// Cut in half with garbage appended: not one complete JSON document.
+    case malformed
+    /// A complete document without `state`.
+    case missingState
+    /// A complete document with `state: "exploded"`.
+    case unknownState
+    /// A complete document larger than 1 MiB.
+    case oversized
+
+    /// The `faults_by_kind` counter name.
+    var kind: String {
+        switch self {
+        case .malformed: "malformed"
+        case .missingState: "missing_state"
+        case .unknownState: "unknown_state"
+        case .oversized: "oversized"
+        }
+    }
 }
 
 /// What GET /machines needs to know about one machine, copied out of the lock.

@@ -2,7 +2,7 @@
 enum ConfigSchema {
     static let topLevel = ["api", "schedule", "state", "webhook", "machine"]
     static let api = ["base_url", "token_file", "context", "timeout", "max_in_flight", "allow_insecure_http"]
-    static let schedule = ["interval", "refresh_before_expiry", "catch_up_window", "trigger"]
+    static let schedule = ["interval", "refresh_before_expiry", "catch_up_window", "trigger", "failing_after"]
     static let state = ["path"]
     static let webhook = ["url", "secret_file", "events", "timeout", "name", "allow_insecure_http"]
     static let machine = ["id", "name", "interval"]
@@ -21,6 +21,8 @@ enum ConfigSchema {
     static let triggerLength = 1...64
     static let nameLength = 1...128
     static let maxInFlight = 1...1024
+    /// `[schedule] failing_after`: consecutive failed checks before "checks failing".
+    static let failingAfter = 1...1_000_000
     /// Largest config file read (bigger files are rejected, not parsed).
     static let maximumFileBytes = 16 * 1024 * 1024
     /// Largest token or secret file read.

@@ -15,7 +15,7 @@ struct ConfigValidator {
     var sink: DiagnosticSink
     let environment: [String: String]
     private(set) var tokenReference = SecretReference(file: nil, path: [.key("api"), .key("token_file")])
-    private(set) var webhookSecretReferences: [SecretReference] = []
+    var webhookSecretReferences: [SecretReference] = []
 
     init(sink: DiagnosticSink, environment: [String: String]) {
         self.sink = sink
@@ -31,9 +31,7 @@ struct ConfigValidator {
         if let schedule = section(root, "schedule") { config.schedule = validateSchedule(schedule) }
         config.state = StateSettings(path: defaultStatePath())
         if let state = section(root, "state") { config.state = validateState(state, default: config.state) }
-        for (path, table) in arrayOfTables(root, "webhook") {
-            config.webhooks.append(validateWebhook(table, path: path))
-        }
+        config.webhooks = validateWebhooks(arrayOfTables(root, "webhook"))
         // Where each id was first defined; its line is looked up only for a duplicate (lines cost a scan).
         var firstPaths: [String: TOMLPath] = [:]
         let machineTables = arrayOfTables(root, "machine")
@@ -112,6 +110,9 @@ struct ConfigValidator {
         if let window = duration(table, path, "catch_up_window", minimum: 0) {
             schedule.catchUpWindowMilliseconds = window
         }
+        if let failingAfter = integer(table, path, "failing_after", range: ConfigSchema.failingAfter) {
+            schedule.failingAfter = failingAfter
+        }
         if let trigger = string(table, path, "trigger") {
             let triggerPath = path.appending("trigger")
             if checkLength(trigger, ConfigSchema.triggerLength, triggerPath), checkNoControl(trigger, triggerPath) {
@@ -133,73 +134,6 @@ struct ConfigValidator {
             }
         }
         return state
-    }
-
-    private mutating func validateWebhook(_ table: TOMLTable, path: TOMLPath) -> WebhookSettings {
-        checkKeys(table, path: path, known: ConfigSchema.webhook)
-        let allowInsecure = bool(table, path, "allow_insecure_http") ?? false
-        var webhook = WebhookSettings(url: "", name: "", allowInsecureHTTP: allowInsecure)
-        if let text = string(table, path, "url", required: true),
-            let url = httpURL(text, path: path.appending("url"), allowInsecure: allowInsecure, purpose: "signed event payloads")
-        {
-            webhook.url = url.text(trimmingTrailingSlash: false)
-            webhook.name = url.host
-        }
-        let secretFile = filePath(table, path, "secret_file")
-        webhook.secretFile = secretFile
-        webhookSecretReferences.append(
-            SecretReference(
-                file: secretFile, path: path.appending("secret_file"),
-                invalid: secretFile == nil && table["secret_file"] != nil))
-        if let events = events(table, path) { webhook.events = events }
-        if let timeout = duration(table, path, "timeout", minimum: 1) { webhook.timeoutMilliseconds = timeout }
-        if let name = string(table, path, "name") {
-            let namePath = path.appending("name")
-            if checkLength(name, ConfigSchema.nameLength, namePath), checkNoControl(name, namePath) {
-                webhook.name = name
-            }
-        }
-        return webhook
-    }
-
-    private mutating func events(_ table: TOMLTable, _ path: TOMLPath) -> Set<DriftState>? {
-        let eventsPath = path.appending("events")
-        guard let value = table["events"]?.tomlValue else { return nil }
-        guard value.type == .array, let array = value.array else {
-            sink.error(eventsPath, "expected an array of strings, got \(Self.typeName(value.type))")
-            return nil
-        }
-        if array.isEmpty {
-            sink.error(eventsPath, "must list at least one event (or leave it out to get all)")
-            return nil
-        }
-        let names = DriftState.allCases.map(\.rawValue)
-        var events = Set<DriftState>()
-        var valid = true
-        for index in 0..<array.count {
-            let elementPath = eventsPath.appending(index: index)
-            let element = array[index].tomlValue
-            guard element.type == .string, let name = element.string else {
-                sink.error(elementPath, "expected a string, got \(Self.typeName(element.type))")
-                valid = false
-                continue
-            }
-            guard let state = DriftState(rawValue: name) else {
-                var message = "unknown event \(TOMLPathFormat.quoted(name))"
-                if let suggestion = KeySuggestion.closest(to: name, in: names) {
-                    message += "; did you mean \"\(suggestion)\"?"
-                } else {
-                    message += " (use \(names.map { "\"\($0)\"" }.joined(separator: ", ")))"
-                }
-                sink.error(elementPath, message)
-                valid = false
-                continue
-            }
-            if !events.insert(state).inserted {
-                sink.warning(elementPath, "event \"\(name)\" is listed more than once")
-            }
-        }
-        return valid ? events : nil
     }
 
     /// The machine, or nil if its id is missing or invalid (other errors are reported, not fatal here).
@@ -228,7 +162,7 @@ struct ConfigValidator {
     // MARK: Structure helpers
 
     /// Reports keys of `table` that are not in `known`, suggesting the closest known one.
-    private mutating func checkKeys(_ table: TOMLTable, path: TOMLPath, known: [String]) {
+    mutating func checkKeys(_ table: TOMLTable, path: TOMLPath, known: [String]) {
         // Counting known keys costs nothing; listing keys makes TOMLKit leak a C copy of each (per table,
         // per load: 10 MB per reload of 100,000 machines). So keys are listed only when one is unknown.
         if table.count == known.reduce(0, { $0 + (table.contains(key: $1) ? 1 : 0) }) { return }
@@ -289,7 +223,7 @@ struct ConfigValidator {
 
     // MARK: Value helpers
 
-    private mutating func string(_ table: TOMLTable, _ path: TOMLPath, _ key: String, required: Bool = false) -> String? {
+    mutating func string(_ table: TOMLTable, _ path: TOMLPath, _ key: String, required: Bool = false) -> String? {
         guard let value = table[key]?.tomlValue else {
             if required { sink.error(path.appending(key), "missing required key \"\(key)\"") }
             return nil
@@ -301,7 +235,7 @@ struct ConfigValidator {
         return text
     }
 
-    private mutating func bool(_ table: TOMLTable, _ path: TOMLPath, _ key: String) -> Bool? {
+    mutating func bool(_ table: TOMLTable, _ path: TOMLPath, _ key: String) -> Bool? {
         guard let value = table[key]?.tomlValue else { return nil }
         guard value.type == .bool, let flag = value.bool else {
             sink.error(path.appending(key), "expected a boolean (true or false), got \(Self.typeName(value.type))")
@@ -310,7 +244,7 @@ struct ConfigValidator {
         return flag
     }
 
-    private mutating func integer(_ table: TOMLTable, _ path: TOMLPath, _ key: String, range: ClosedRange<Int>) -> Int? {
+    mutating func integer(_ table: TOMLTable, _ path: TOMLPath, _ key: String, range: ClosedRange<Int>) -> Int? {
         guard let value = table[key]?.tomlValue else { return nil }
         guard value.type == .int, let number = value.int else {
             sink.error(path.appending(key), "expected an integer, got \(Self.typeName(value.type))")
@@ -324,7 +258,7 @@ struct ConfigValidator {
     }
 
     /// A duration string in milliseconds, at least `minimum` and at most `ConfigSchema.maximumDuration`.
-    private mutating func duration(_ table: TOMLTable, _ path: TOMLPath, _ key: String, minimum: Int64) -> Int64? {
+    mutating func duration(_ table: TOMLTable, _ path: TOMLPath, _ key: String, minimum: Int64) -> Int64? {
         guard let value = table[key]?.tomlValue else { return nil }
         let keyPath = path.appending(key)
         guard value.type == .string, let text = value.string else {
@@ -365,7 +299,7 @@ struct ConfigValidator {
     }
 
     /// A file path: non-empty, no control characters. Used as written (relative to the working directory).
-    private mutating func filePath(_ table: TOMLTable, _ path: TOMLPath, _ key: String) -> String? {
+    mutating func filePath(_ table: TOMLTable, _ path: TOMLPath, _ key: String) -> String? {
         guard let text = string(table, path, key) else { return nil }
         let keyPath = path.appending(key)
         if text.isEmpty {
@@ -376,7 +310,7 @@ struct ConfigValidator {
     }
 
     /// Parses an http(s) URL and applies the loopback rule for plain http.
-    private mutating func httpURL(_ text: String, path: TOMLPath, allowInsecure: Bool, purpose: String) -> HTTPURL? {
+    mutating func httpURL(_ text: String, path: TOMLPath, allowInsecure: Bool, purpose: String) -> HTTPURL? {
         let url: HTTPURL
         switch HTTPURL.parse(text) {
         case .success(let parsed): url = parsed
@@ -398,7 +332,7 @@ struct ConfigValidator {
         return url
     }
 
-    private mutating func checkLength(_ text: String, _ range: ClosedRange<Int>, _ path: TOMLPath) -> Bool {
+    mutating func checkLength(_ text: String, _ range: ClosedRange<Int>, _ path: TOMLPath) -> Bool {
         let length = text.unicodeScalars.count
         if length < range.lowerBound {
             sink.error(path, "must not be empty")
@@ -411,7 +345,7 @@ struct ConfigValidator {
         return true
     }
 
-    private mutating func checkNoControl(_ text: String, _ path: TOMLPath) -> Bool {
+    mutating func checkNoControl(_ text: String, _ path: TOMLPath) -> Bool {
         guard text.unicodeScalars.contains(where: Self.isControl) else { return true }
         sink.error(path, "must not contain control characters")
         return false

@@ -1,3 +1,5 @@
+import DriftCore
+
 /// Finds and checks the API token and webhook secrets, in the documented order, without ever putting a
 /// secret value into a diagnostic.
 ///
@@ -153,15 +155,11 @@ struct SecretResolver {
         }
         let text = String(decoding: slice, as: UTF8.self)
         if kind == .webhookSecret {
-            guard text.hasPrefix(WebhookSecretFormat.prefix) else {
-                return fail("\(source) must hold a Standard Webhooks secret: \"whsec_\" followed by base64")
-            }
-            guard let key = WebhookSecretFormat.key(from: text) else {
-                return fail("\(source) is not valid base64 after \"whsec_\"")
-            }
-            if key.count < WebhookSecretFormat.minimumKeyBytes {
-                return fail(
-                    "\(source) is too short (\(key.count) bytes after base64 decoding; at least \(WebhookSecretFormat.minimumKeyBytes))")
+            // The same decoder as the signer's, so what passes here can always be used by `run`.
+            do {
+                _ = try WebhookSecret.decode(text)
+            } catch {
+                return fail("\(source) \(error.description)")
             }
         }
         return text

@@ -69,15 +69,21 @@ public struct ScheduleSettings: Sendable, Equatable {
     public var catchUpWindowMilliseconds: Int64
     /// The `trigger` sent when creating a report (1-64 characters).
     public var trigger: String
+    /// `failing_after`: consecutive failed checks before a machine is announced as failing (at least 1).
+    public var failingAfter: Int
+
+    public static let defaultFailingAfter = 3
 
     public init(
         intervalMilliseconds: Int64 = 900_000, refreshBeforeExpiryMilliseconds: Int64 = 60_000,
-        catchUpWindowMilliseconds: Int64 = 60_000, trigger: String = "schedule"
+        catchUpWindowMilliseconds: Int64 = 60_000, trigger: String = "schedule",
+        failingAfter: Int = ScheduleSettings.defaultFailingAfter
     ) {
         self.intervalMilliseconds = intervalMilliseconds
         self.refreshBeforeExpiryMilliseconds = refreshBeforeExpiryMilliseconds
         self.catchUpWindowMilliseconds = catchUpWindowMilliseconds
         self.trigger = trigger
+        self.failingAfter = failingAfter
     }
 }
 
@@ -101,8 +107,9 @@ public struct WebhookSettings: Sendable, Equatable {
     public var url: String
     /// `secret_file` as written, or nil when the secret comes from `$CREDENTIALS_DIRECTORY/webhook-secret`.
     public var secretFile: String?
-    /// States whose transitions are sent (default: all three).
-    public var events: Set<DriftState>
+    /// What is sent: transitions into the listed states, and `check_failing` if listed (default: the
+    /// three states, not `check_failing`).
+    public var events: Set<WebhookEvent>
     public var timeoutMilliseconds: Int64
     /// Label for logs: `name` as written, else the URL's host.
     public var name: String
@@ -110,7 +117,7 @@ public struct WebhookSettings: Sendable, Equatable {
     public var allowInsecureHTTP: Bool
 
     public init(
-        url: String, secretFile: String? = nil, events: Set<DriftState> = Set(DriftState.allCases),
+        url: String, secretFile: String? = nil, events: Set<WebhookEvent> = WebhookEvent.defaultSubscription,
         timeoutMilliseconds: Int64 = 10_000, name: String, allowInsecureHTTP: Bool = false
     ) {
         self.url = url
@@ -120,6 +127,12 @@ public struct WebhookSettings: Sendable, Equatable {
         self.name = name
         self.allowInsecureHTTP = allowInsecureHTTP
     }
+
+    /// The drift states whose transitions this webhook gets.
+    public var states: Set<DriftState> { WebhookEvent.states(in: events) }
+
+    /// Whether this webhook gets "checks failing" / "checks recovered" events.
+    public var wantsCheckFailing: Bool { events.contains(.checkFailing) }
 }
 
 /// One `[[machine]]` to watch.

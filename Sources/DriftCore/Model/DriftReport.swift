@@ -61,10 +61,18 @@ public struct DriftReport: Sendable, Hashable, Codable {
         }
     }
 
+    /// The latest timestamp accepted: 9999-12-31T23:59:59Z. Anything later is a unit mix-up (milliseconds
+    /// or nanoseconds), and keeping every timestamp this small makes seconds→ms conversions overflow-free.
+    public static let maxTimestamp: Int64 = 253_402_300_799
+
     private static func decodeTimestamp(_ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> Int64 {
         let value = try c.decode(Int64.self, forKey: key)
         guard value >= 0 else {
             throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "must be >= 0")
+        }
+        guard value <= maxTimestamp else {
+            throw DecodingError.dataCorruptedError(
+                forKey: key, in: c, debugDescription: "must be <= \(maxTimestamp) (year 9999)")
         }
         return value
     }

@@ -38,7 +38,8 @@ public struct DeliveryPolicy: Sendable, Hashable {
             return .giveUp(reason: "HTTP \(status ?? 0): the receiver rejected the event")
         }
         let delay = backoff.delay(attempt: attempt, jitter: jitter, retryAfterMs: retryAfterMs)
-        if ageMs + delay > maxAgeMs {
+        let (total, overflow) = ageMs.addingReportingOverflow(delay)
+        if overflow || total > maxAgeMs {
             return .giveUp(reason: "still failing after \(DurationText.format(milliseconds: ageMs)) (\(status.map { "HTTP \($0)" } ?? "no response"))")
         }
         return .retry(afterMs: delay)

@@ -10,7 +10,15 @@ public struct SchedulerCore: Sendable {
     struct Entry: Sendable {
         var plan: MachinePlan
         var phaseMs: Int64
+        /// Local instant at which the latest report is refreshed, when a refresh is needed at all.
         var refreshAtMs: Int64?
+        /// The refresh occurrence's key instant: derived from the report's own fields, never from `now`.
+        var refreshKeyMs: Int64?
+        /// The expiry instant armed now (the local expiry, or later when granted grace or waiting).
+        var expiryAtMs: Int64?
+        /// The expiry was already moved once: for downtime/suspend grace, or to wait for a check in flight.
+        var expiryGraced = false
+        var expiryWaited = false
         var pending: Occurrence?
         var attempt = 0
         var inFlight = false
@@ -43,6 +51,9 @@ public struct SchedulerCore: Sendable {
     /// The entry of each machine whose check is running (a removed machine's entry stays until it ends).
     private var inFlightSlots: [String: Int32] = [:]
     private var random: SplitMix64
+    /// A fleet-wide pause (429 with Retry-After, 401/403): no check starts before this instant, and after it
+    /// only one (a probe) runs at a time until `resumeFleet()`.
+    public private(set) var pausedUntilMs: Int64?
 
     /// A refresh never comes sooner than this after the report it refreshes: a tiny TTL, or a clock running
     /// ahead of the API's by nearly the TTL, must not turn refreshes into a stream of requests.
@@ -112,8 +123,18 @@ public struct SchedulerCore: Sendable {
         }
         var entry = Entry(plan: plan, phaseMs: phase)
         if let created = plan.reportCreatedAtMs, let expires = plan.reportExpiresAtMs {
-            entry.refreshAtMs = SlotMath.refreshTime(
-                createdAtMs: created, expiresAtMs: expires, refreshBeforeMs: settings.refreshBeforeMs)
+            let key = SlotMath.refreshTime(createdAtMs: created, expiresAtMs: expires, refreshBeforeMs: settings.refreshBeforeMs)
+            entry.refreshKeyMs = key
+            entry.refreshAtMs = (plan.localExpiresAtMs ?? expires) - (expires - key)
+        }
+        if plan.stateKnown, let local = plan.localExpiresAtMs {
+            // Expired while nobody watched (downtime): stale, not unknown, until the catch-up check had its chance.
+            if local <= now {
+                entry.expiryAtMs = now + settings.expiryGraceMs
+                entry.expiryGraced = true
+            } else {
+                entry.expiryAtMs = local
+            }
         }
         let slot: Int32
         if let free = freeSlots.popLast() {
@@ -150,6 +171,11 @@ public struct SchedulerCore: Sendable {
         var due: Int64
         if let last = entry.plan.lastSlotMs, last >= current {
             due = SlotMath.nextSlot(after: last, intervalMs: entry.plan.intervalMs, phaseMs: entry.phaseMs)
+            if last > now, let checked = entry.plan.lastCheckedMs, entry.plan.reportCreatedAtMs != nil {
+                // The clock is behind the last finished slot (it jumped back): keep the rhythm of real time
+                // with refreshes keyed on the report, never reusing a slot's key.
+                due = min(due, max(checked + entry.plan.intervalMs, now))
+            }
         } else if entry.plan.lastSlotMs == nil || catchUp {
             // Never checked, or a slot passed while we were not looking: check soon, spread out.
             let window = min(settings.catchUpWindowMs, entry.plan.intervalMs)
@@ -157,9 +183,9 @@ public struct SchedulerCore: Sendable {
         } else {
             due = current
         }
-        if let refresh = entry.refreshAtMs, entry.plan.stateKnown || entry.plan.reportExpiresAtMs.map({ $0 > now }) == true {
+        if let refresh = entry.refreshAtMs, entry.plan.stateKnown || entry.plan.localExpiresAtMs.map({ $0 > now }) == true {
             let refreshDue = refresh <= now && catchUp
-                ? now + SlotMath.catchUpDelay(machineID: entry.plan.id, windowMs: min(settings.catchUpWindowMs, max(1, (entry.plan.reportExpiresAtMs ?? now) - now)))
+                ? now + SlotMath.catchUpDelay(machineID: entry.plan.id, windowMs: min(settings.catchUpWindowMs, max(1, (entry.plan.localExpiresAtMs ?? now) - now)))
                 : refresh
             due = min(due, max(refreshDue, now))
         }
@@ -177,22 +203,28 @@ public struct SchedulerCore: Sendable {
     private mutating func armExpiry(_ slot: Int32) {
         let index = Int(slot)
         entries[index].expiryGeneration &+= 1
-        guard entries[index].plan.stateKnown, let expires = entries[index].plan.reportExpiresAtMs else { return }
+        guard entries[index].plan.stateKnown, let expires = entries[index].expiryAtMs ?? entries[index].plan.localExpiresAtMs else { return }
         timers.insert(Timer(at: expires, slot: slot, generation: entries[index].expiryGeneration, isExpiry: true))
+    }
+
+    /// Moves the armed expiry of `slot` to `at` (grace, or waiting for a check in flight).
+    private mutating func moveExpiry(_ slot: Int32, to at: Int64) {
+        entries[Int(slot)].expiryAtMs = at
+        armExpiry(slot)
     }
 
     /// Pops everything due at `now` and returns the work to do, never more checks in flight than allowed.
     public mutating func fire(now: Int64) -> [SchedulerAction] {
         var actions: [SchedulerAction] = []
+        var expiring: [Timer] = []
         while let top = timers.min, top.at <= now {
             _ = timers.popMin()
             let index = Int(top.slot)
             guard index < entries.count, !entries[index].removed else { continue }
             if top.isExpiry {
-                guard top.generation == entries[index].expiryGeneration, entries[index].plan.stateKnown,
-                      let expires = entries[index].plan.reportExpiresAtMs else { continue }
-                entries[index].plan.stateKnown = false
-                actions.append(.expire(machineID: entries[index].plan.id, expiresAtMs: expires))
+                guard top.generation == entries[index].expiryGeneration, entries[index].plan.stateKnown else { continue }
+                // Judged after the checks due at this instant have started: a check beats an expiry.
+                expiring.append(top)
             } else {
                 guard top.generation == entries[index].checkGeneration, !entries[index].inFlight,
                       !entries[index].queued else { continue }
@@ -208,7 +240,8 @@ public struct SchedulerCore: Sendable {
                 ready.append(top.slot)
             }
         }
-        while inFlight < settings.maxInFlight, readyHead < ready.count {
+        let limit = startLimit(now: now)
+        while inFlight < limit, readyHead < ready.count {
             let slot = ready[readyHead]
             readyHead += 1
             let index = Int(slot)
@@ -235,7 +268,77 @@ public struct SchedulerCore: Sendable {
             ready.removeFirst(readyHead)
             readyHead = 0
         }
+        for timer in expiring {
+            let index = Int(timer.slot)
+            if now - timer.at > Self.lateToleranceMs, !entries[index].expiryGraced {
+                // Went off late (suspend, a stalled process): like downtime, the catch-up check gets its chance.
+                entries[index].expiryGraced = true
+                moveExpiry(timer.slot, to: now + settings.expiryGraceMs)
+                continue
+            }
+            let imminent = entries[index].dueAtMs <= now + settings.requestTimeoutMs
+            if entries[index].inFlight || entries[index].queued || imminent, !entries[index].expiryWaited {
+                // A check is under way or due within a request timeout: wait for its answer, once, at most
+                // one request timeout after it starts.
+                entries[index].expiryWaited = true
+                let start = entries[index].inFlight || entries[index].queued ? now : max(now, entries[index].dueAtMs)
+                moveExpiry(timer.slot, to: start + max(1, settings.requestTimeoutMs))
+                continue
+            }
+            entries[index].plan.stateKnown = false
+            actions.append(.expire(machineID: entries[index].plan.id, expiresAtMs: entries[index].plan.localExpiresAtMs ?? timer.at))
+        }
         return actions
+    }
+
+    /// How many checks may be in flight now: the limit, or during a fleet-wide pause none before its end
+    /// and one (the probe) after it.
+    private func startLimit(now: Int64) -> Int {
+        guard let until = pausedUntilMs else { return settings.maxInFlight }
+        return now >= until ? 1 : 0
+    }
+
+    /// Pauses the whole queue until `untilMs` (a 429 with Retry-After, or 401/403), then lets one probe
+    /// through at a time until `resumeFleet()`.
+    public mutating func pauseFleet(untilMs: Int64) {
+        pausedUntilMs = max(pausedUntilMs ?? .min, untilMs)
+    }
+
+    /// Ends a fleet-wide pause (a check succeeded).
+    public mutating func resumeFleet() {
+        pausedUntilMs = nil
+    }
+
+    /// Whether the machine's state is known but its report's local expiry has passed (stale: the catch-up
+    /// check has not answered yet).
+    public func isStale(machineID: String, now: Int64) -> Bool {
+        guard let slot = slotByID[machineID] else { return false }
+        let plan = entries[Int(slot)].plan
+        return plan.stateKnown && (plan.localExpiresAtMs.map { $0 <= now } ?? false)
+    }
+
+    /// The wall clock moved by `deltaMs` relative to elapsed time (measured by the adapter against a
+    /// monotonic clock): every local instant (due times, local expiries, refreshes) moves with it, so that
+    /// checks keep the rhythm of real time and no report lapses or lingers because of the jump.
+    public mutating func clockJumped(byMs deltaMs: Int64, now: Int64) {
+        func shift(_ value: Int64?) -> Int64? { value.map { $0 &+ deltaMs } }
+        for index in entries.indices where !entries[index].removed {
+            entries[index].refreshAtMs = shift(entries[index].refreshAtMs)
+            entries[index].expiryAtMs = shift(entries[index].expiryAtMs)
+            entries[index].plan.reportLocalExpiresAtMs = shift(entries[index].plan.localExpiresAtMs)
+            entries[index].plan.lastCheckedMs = shift(entries[index].plan.lastCheckedMs)
+            if entries[index].dueAtMs != .max { entries[index].dueAtMs &+= deltaMs }
+        }
+        pausedUntilMs = shift(pausedUntilMs)
+        timers = Heap()
+        for index in entries.indices where !entries[index].removed {
+            let slot = Int32(index)
+            if !entries[index].inFlight, !entries[index].queued, entries[index].dueAtMs != .max {
+                // Due times keep their place in real time; a slot already checked is never checked again.
+                arm(slot, at: max(entries[index].dueAtMs, now))
+            }
+            armExpiry(slot)
+        }
     }
 
     /// The spread for a machine whose timer went off late: within the catch-up window, and within half the
@@ -243,7 +346,7 @@ public struct SchedulerCore: Sendable {
     private func lateCatchUpDelay(_ index: Int, now: Int64) -> Int64 {
         let plan = entries[index].plan
         var window = min(settings.catchUpWindowMs, plan.intervalMs)
-        if plan.stateKnown, let expires = plan.reportExpiresAtMs, expires > now { window = min(window, (expires - now) / 2) }
+        if plan.stateKnown, let expires = plan.localExpiresAtMs, expires > now { window = min(window, (expires - now) / 2) }
         return SlotMath.catchUpDelay(machineID: plan.id, windowMs: window)
     }
 
@@ -259,11 +362,23 @@ public struct SchedulerCore: Sendable {
             return slotDone ? pending : Occurrence(kind: .scheduled, at: current)
         }
         if !slotDone { return Occurrence(kind: .scheduled, at: current) }
-        if let refresh = entry.refreshAtMs, refresh <= now,
-           let expires = entry.plan.reportExpiresAtMs, expires > now {
-            return Occurrence(kind: .refresh, at: refresh)
+        // A stale report (known state, expired while nobody watched) is refreshed too: that is its catch-up.
+        if let refresh = entry.refreshAtMs, refresh <= now, let key = entry.refreshKeyMs,
+           let expires = entry.plan.localExpiresAtMs, expires > now || entry.plan.stateKnown {
+            return Occurrence(kind: .refresh, at: key)
+        }
+        if let last = entry.plan.lastSlotMs, last > now, let checked = entry.plan.lastCheckedMs,
+           checked + entry.plan.intervalMs <= now, let key = reportKey(entry) {
+            // Behind the last finished slot after a backward clock jump: a refresh keyed on the report.
+            return Occurrence(kind: .refresh, at: key)
         }
         return nil
+    }
+
+    /// The refresh key instant of the machine's latest report, from its API fields alone.
+    private func reportKey(_ entry: Entry) -> Int64? {
+        guard let created = entry.plan.reportCreatedAtMs, let expires = entry.plan.reportExpiresAtMs else { return nil }
+        return SlotMath.refreshTime(createdAtMs: created, expiresAtMs: expires, refreshBeforeMs: settings.refreshBeforeMs)
     }
 
     /// Records how a check ended and schedules the machine's next one.
@@ -279,21 +394,44 @@ public struct SchedulerCore: Sendable {
             return
         }
         switch outcome {
-        case .report(let created, let expires):
+        case .report(let created, let expires, let localExpires):
             if occurrence.kind == .scheduled {
                 entries[index].plan.lastSlotMs = max(entries[index].plan.lastSlotMs ?? .min, occurrence.at)
             }
+            let local = localExpires ?? expires
             entries[index].plan.reportCreatedAtMs = created
             entries[index].plan.reportExpiresAtMs = expires
-            entries[index].plan.stateKnown = expires > now
-            var refresh = SlotMath.refreshTime(createdAtMs: created, expiresAtMs: expires, refreshBeforeMs: settings.refreshBeforeMs)
-            if refresh <= now, expires > now { refresh = now + (expires - now) / 2 }
-            refresh = max(refresh, now + Self.minimumRefreshGapMs)
-            entries[index].refreshAtMs = refresh < expires ? refresh : nil
+            entries[index].plan.reportLocalExpiresAtMs = local
+            entries[index].plan.lastCheckedMs = now
+            entries[index].plan.stateKnown = local > now
+            entries[index].expiryAtMs = local
+            entries[index].expiryGraced = false
+            entries[index].expiryWaited = false
+            let key = SlotMath.refreshTime(createdAtMs: created, expiresAtMs: expires, refreshBeforeMs: settings.refreshBeforeMs)
+            // The refresh is planned from the occurrence's own instant (the slot, or the planned refresh
+            // instant) plus the report's lifetime: the same on every replica that got this report, so
+            // replicas make the same refresh-or-slot decision and so the same creates.
+            let basis = occurrence.kind == .scheduled ? occurrence.at : (entries[index].refreshAtMs ?? now)
+            let planned = basis &+ (expires - created)
+            let planExpiry = planned > now ? min(planned, local) : local
+            entries[index].refreshKeyMs = key
+            entries[index].refreshAtMs = refreshInstant(index, keyMs: key, expiresAtMs: expires, localExpiresAtMs: planExpiry, now: now)
             entries[index].pending = nil
             entries[index].attempt = 0
             armExpiry(slot)
             place(slot, now: now, catchUp: false)
+        case .replayedExpired(let created, let expires):
+            if occurrence.kind == .scheduled {
+                entries[index].plan.lastSlotMs = max(entries[index].plan.lastSlotMs ?? .min, occurrence.at)
+            }
+            // Only the refresh key's basis changes: the state, local expiry and expiry timer stay.
+            entries[index].plan.reportCreatedAtMs = created
+            entries[index].plan.reportExpiresAtMs = expires
+            entries[index].refreshKeyMs = SlotMath.refreshTime(createdAtMs: created, expiresAtMs: expires, refreshBeforeMs: settings.refreshBeforeMs)
+            entries[index].refreshAtMs = now
+            entries[index].pending = nil
+            entries[index].attempt = 0
+            arm(slot, at: now)
         case .retry(let retryAfterMs):
             let cap = max(settings.backoff.baseMs, min(settings.backoff.capMs, entries[index].plan.intervalMs))
             let policy = Backoff(baseMs: settings.backoff.baseMs, capMs: cap)
@@ -315,6 +453,24 @@ public struct SchedulerCore: Sendable {
         }
     }
 
+    /// When to refresh a report on the local clock, or nil when no refresh is needed: the machine's next
+    /// slot comes before the report expires and within `refresh_before_expiry` of the refresh instant
+    /// (or before it), so that slot's check is the refresh and steady state costs one create per interval.
+    private func refreshInstant(_ index: Int, keyMs: Int64, expiresAtMs: Int64, localExpiresAtMs local: Int64, now: Int64) -> Int64? {
+        guard local > now else { return nil }
+        var refresh = local - (expiresAtMs - keyMs)
+        if refresh <= now { refresh = now + (local - now) / 2 }
+        refresh = max(refresh, now + Self.minimumRefreshGapMs)
+        guard refresh < local else { return nil }
+        let plan = entries[index].plan
+        let phase = entries[index].phaseMs
+        let current = SlotMath.slotStart(containing: now, intervalMs: plan.intervalMs, phaseMs: phase)
+        let nextSlot = (plan.lastSlotMs.map { $0 >= current } ?? false)
+            ? SlotMath.nextSlot(after: plan.lastSlotMs!, intervalMs: plan.intervalMs, phaseMs: phase) : current
+        if nextSlot <= local, refresh >= nextSlot - settings.refreshBeforeMs { return nil }
+        return refresh
+    }
+
     /// The result of a check could not be recorded (disk full, read-only state directory): check the same
     /// occurrence again after a backoff, so that nothing is announced that was not recorded.
     public mutating func retryAfterStoreFailure(machineID: String, occurrence: Occurrence, now: Int64) {
@@ -334,7 +490,13 @@ public struct SchedulerCore: Sendable {
 
     /// When `fire(now:)` next has something to do (unix ms), or nil when nothing is scheduled.
     public func nextWakeup() -> Int64? {
-        if readyHead < ready.count, inFlight < settings.maxInFlight { return .min }
+        if readyHead < ready.count {
+            if let until = pausedUntilMs {
+                if inFlight == 0 { return min(until, timers.min?.at ?? .max) }
+            } else if inFlight < settings.maxInFlight {
+                return .min
+            }
+        }
         return timers.min?.at
     }
 

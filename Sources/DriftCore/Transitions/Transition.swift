@@ -22,6 +22,10 @@ public struct Transition: Sendable, Hashable, Codable {
     public var at: Int64
     /// True for the first state ever observed for the machine (journaled; sent only when drifted).
     public var firstObservation: Bool
+    /// Unix ms of the change derived from recorded data, the same on every replica (e.g. the slot of a
+    /// confirmed 404), for causes without a report instant; nil: the webhook body uses the report's
+    /// `created_at` (cause `report`) or `expires_at` (cause `expired`). See `WebhookPayload.timestampMs`.
+    public var occurredAtMs: Int64? = nil
 
     public init(
         machineID: String, machineName: String?, previous: DriftState, state: DriftState,
@@ -92,11 +96,13 @@ public enum TransitionRules {
             report: report, at: now, firstObservation: !everObserved)
     }
 
-    /// When the latest report (`latest`) expired at `now` without a fresh one.
+    /// When the latest report (`latest`, for the payload) expired without a fresh one. Whether it has
+    /// expired is the caller's judgement on the local clock (the report's own lifetime since receipt), so
+    /// a skewed API clock neither hastens nor postpones it.
     public static func afterExpiry(
         machineID: String, machineName: String?, current: DriftState, latest: DriftReport?, now: Int64
     ) -> Transition? {
-        guard current != .unknown, let latest, latest.expiresAt * 1000 <= now else { return nil }
+        guard current != .unknown else { return nil }
         return Transition(
             machineID: machineID, machineName: machineName, previous: current, state: .unknown, cause: .expired,
             report: latest, at: now, firstObservation: false)

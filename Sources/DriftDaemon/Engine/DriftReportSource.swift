@@ -1,36 +1,53 @@
 import AkuaAPI
 import DriftCore
 
-/// Where drift reports come from: the Akua API in production, a scripted fake in unit tests.
+/// A report as the engine receives it: the report and the API's `Date` (for clock skew), if sent.
+public struct SourcedReport: Sendable {
+    public var report: DriftReport
+    /// Unix ms from the response's `Date` header.
+    public var serverDateMs: Int64?
+    public init(report: DriftReport, serverDateMs: Int64? = nil) {
+        self.report = report
+        self.serverDateMs = serverDateMs
+    }
+}
+
+/// Where drift reports come from: the Akua API client, or a test double.
 public protocol DriftReportSource: Sendable {
     func createDriftReport(machineID: String, idempotencyKey: String, trigger: String) async throws(AkuaAPIError) -> DriftReport
+    /// The report with the response's metadata; by default the bare report.
+    func createSourcedReport(machineID: String, idempotencyKey: String, trigger: String) async throws(AkuaAPIError) -> SourcedReport
+    /// Whether `GET /machines/{id}` knows the machine (confirms a 404 on create); nil when the source
+    /// cannot tell, in which case a 404 counts as the machine being gone.
+    func machineExists(machineID: String) async throws(AkuaAPIError) -> Bool?
+}
+
+extension DriftReportSource {
+    public func createSourcedReport(machineID: String, idempotencyKey: String, trigger: String) async throws(AkuaAPIError) -> SourcedReport {
+        SourcedReport(report: try await createDriftReport(machineID: machineID, idempotencyKey: idempotencyKey, trigger: trigger))
+    }
+
+    public func machineExists(machineID: String) async throws(AkuaAPIError) -> Bool? { nil }
 }
 
 extension AkuaClient: DriftReportSource {
     public func createDriftReport(machineID: String, idempotencyKey: String, trigger: String) async throws(AkuaAPIError) -> DriftReport {
+        try await createSourcedReport(machineID: machineID, idempotencyKey: idempotencyKey, trigger: trigger).report
+    }
+
+    public func createSourcedReport(machineID: String, idempotencyKey: String, trigger: String) async throws(AkuaAPIError) -> SourcedReport {
         let created: CreatedDriftReport = try await createDriftReport(
             machineID: machineID, idempotencyKey: idempotencyKey, trigger: trigger)
-        return created.report
+        return SourcedReport(report: created.report, serverDateMs: created.serverDateMs)
+    }
+
+    public func machineExists(machineID: String) async throws(AkuaAPIError) -> Bool? {
+        do {
+            _ = try await getMachine(machineID: machineID)
+            return true
+        } catch {
+            if case .unknownMachine = error { return false }
+            throw error
+        }
     }
 }
-
-/// The wall clock in unix milliseconds, injected so tests can jump it forward and back.
-public protocol EngineClock: Sendable {
-    func nowMs() -> Int64
-}
-
-/// The real wall clock.
-public struct SystemClock: EngineClock {
-    public init() {}
-    public func nowMs() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
-    }
-}
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

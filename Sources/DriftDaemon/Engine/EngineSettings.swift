@@ -28,11 +28,17 @@ public struct EngineSettings: Sendable {
     public var scheduler: SchedulerSettings
     public var trigger: String
     public var subscriptions: [Subscription]
+    /// Consecutive failed checks before a machine is announced as failing (`[schedule] failing_after`).
+    public var failingAfter: Int
 
-    public init(machines: [Machine], scheduler: SchedulerSettings, trigger: String, subscriptions: [Subscription]) {
+    public init(
+        machines: [Machine], scheduler: SchedulerSettings, trigger: String, subscriptions: [Subscription],
+        failingAfter: Int = 3
+    ) {
         self.machines = machines
         self.scheduler = scheduler
         self.trigger = trigger
         self.subscriptions = subscriptions
+        self.failingAfter = max(1, failingAfter)
     }
 }

@@ -16,11 +16,13 @@ public enum DaemonAssembly {
             scheduler: SchedulerSettings(
                 maxInFlight: config.api.maxInFlight,
                 refreshBeforeMs: config.schedule.refreshBeforeExpiryMilliseconds,
-                catchUpWindowMs: config.schedule.catchUpWindowMilliseconds),
+                catchUpWindowMs: config.schedule.catchUpWindowMilliseconds,
+                requestTimeoutMs: config.api.timeoutMilliseconds),
             trigger: config.schedule.trigger,
             subscriptions: config.webhooks.map {
-                EngineSettings.Subscription(webhookID: WebhookEndpoint.id(forURL: $0.url), events: $0.events)
-            })
+                EngineSettings.Subscription(webhookID: WebhookEndpoint.id(forURL: $0.url), events: $0.states)
+            },
+            failingAfter: config.schedule.failingAfter)
     }
 
     public static func clientConfiguration(_ loaded: LoadedConfig, environment: [String: String]) -> AkuaClientConfiguration {
@@ -40,7 +42,7 @@ public enum DaemonAssembly {
                 throw DaemonError.startup("webhook \(settings.name): \(error)")
             }
             return WebhookEndpoint(
-                url: settings.url, name: settings.name, signer: signer, events: settings.events,
+                url: settings.url, name: settings.name, signer: signer, events: settings.states,
                 timeoutMs: settings.timeoutMilliseconds)
         }
     }

@@ -19,6 +19,8 @@ public final class DaemonService: Service, Sendable {
     let logger: Logger
     let notifier: SystemdNotifier
     let clock: any EngineClock
+    /// `clock`, or the test-only stall hook around it (`AKUA_DRIFTD_TEST_STALL_FILE`, see `SchedulerStallHook`).
+    let engineClock: any EngineClock
     let current: Mutex<Running?> = Mutex(nil)
 
     struct Running: Sendable {
@@ -38,10 +40,12 @@ public final class DaemonService: Service, Sendable {
         self.logger = logger
         self.notifier = notifier
         self.clock = clock
+        engineClock = SchedulerStallHook.engineClock(clock, environment: environment, notifier: notifier)
     }
 
     /// Loads the config, opens the state file and starts everything; throws `DaemonError` with a clear
-    /// message when it cannot (the caller exits non-zero, systemd shows the message).
+    /// message when it cannot (the caller exits non-zero, systemd shows the message). `run()` then sends
+    /// READY=1.
     public func start() throws {
         let loaded: LoadedConfig
         switch ConfigLoader.load(path: configPath, environment: environment) {
@@ -65,11 +69,19 @@ public final class DaemonService: Service, Sendable {
             throw DaemonError.startup("[api]: \(error)")
         }
         let endpoints = try DaemonAssembly.endpoints(loaded)
-        let engine = DriftEngine(database: database, source: client, settings: DaemonAssembly.engineSettings(loaded), clock: clock, logger: logger)
-        let dispatcher = makeDispatcher(endpoints: endpoints, database: database)
-        engine.onOutbox = { [dispatcher] in dispatcher.wake() }
+        if let path = environment[SchedulerStallHook.environmentVariable], !path.isEmpty {
+            logger.warning("test hook \(SchedulerStallHook.environmentVariable) is set: the scheduler stalls while \(path) exists")
+        }
         let notifier = self.notifier
-        engine.onStatus = { summary, next in _ = notifier.status(summary.statusLine(nextCheckInMs: next)) }
+        let dispatcher = makeDispatcher(endpoints: endpoints, database: database)
+        // The engine's callbacks are fixed here; the outbox one finds whichever dispatcher is current, so a
+        // reload that replaces the dispatcher never races the engine queue.
+        let callbacks = EngineCallbacks(
+            outbox: { [weak self] in self?.current.withLock { $0?.dispatcher }?.wake() },
+            status: { summary, next in _ = notifier.status(summary.statusLine(nextCheckInMs: next)) })
+        let engine = DriftEngine(
+            database: database, source: client, settings: DaemonAssembly.engineSettings(loaded), clock: engineClock,
+            logger: logger, callbacks: callbacks)
         do {
             try engine.start()
         } catch {
@@ -81,7 +93,7 @@ public final class DaemonService: Service, Sendable {
         }
         let (summary, next) = engine.currentSummary()
         logger.notice("akua-driftd \(akuaDriftdVersion) started: \(summary.statusLine(nextCheckInMs: next)); state \(statePath); api \(loaded.config.api.baseURL)")
-        _ = notifier.ready(status: summary.statusLine(nextCheckInMs: next))
+        // READY=1 comes from `run()`, once SIGHUP is trapped: systemd may send a reload as soon as it sees it.
     }
 
     private func makeDispatcher(endpoints: [WebhookEndpoint], database: AppDatabase) -> WebhookDispatcher {
@@ -92,19 +104,31 @@ public final class DaemonService: Service, Sendable {
 
     public func run() async throws {
         if current.withLock({ $0 == nil }) { try start() }
+        // Trap SIGHUP before READY=1 (a reload requested right after it is buffered, not lost), then
+        // reload on each one until a graceful shutdown (SIGTERM/SIGINT) is requested.
+        let reloads = await UnixSignalsSequence(trapping: .sighup)
+        if let engine = current.withLock({ $0?.engine }) {
+            let (summary, next) = engine.currentSummary()
+            _ = notifier.ready(status: summary.statusLine(nextCheckInMs: next))
+        }
         let watchdog = startWatchdog()
         defer { watchdog?.cancel() }
-        // SIGHUP reloads until a graceful shutdown (SIGTERM/SIGINT) is requested.
-        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+        for await _ in reloads.cancelOnGracefulShutdown() {
             await reload()
         }
+        // systemd stops watching once it asked us to stop; a stopped engine makes no progress by design, so
+        // pinging (or logging that we do not) during the grace would only be noise.
+        watchdog?.cancel()
         await shutdown()
     }
 
     /// Re-reads the config. An invalid one is rejected with its `FILE:LINE: key:` errors and the running
     /// config stays; a valid one is applied without losing state or re-checking unchanged machines.
+    /// Either way the reload is framed by `RELOADING=1` (with `MONOTONIC_USEC=`) and `READY=1`, as
+    /// `Type=notify-reload` (systemd >= 253) expects for every SIGHUP.
     public func reload() async {
         guard let running = current.withLock({ $0 }) else { return }
+        _ = notifier.reloading(status: "reloading \(configPath)")
         let loaded: LoadedConfig
         switch ConfigLoader.load(path: configPath, environment: environment) {
         case .failure(let error):
@@ -112,11 +136,11 @@ public final class DaemonService: Service, Sendable {
             logger.error(
                 "reload rejected, the running config stays in effect:\n\(lines.joined(separator: "\n"))",
                 metadata: ["message_id": "\(JournalMessageID.configRejected)", "config_errors": "\(lines.count)"])
+            _ = notifier.ready(status: running.engine.currentSummary().0.statusLine(nextCheckInMs: nil))
             return
         case .success(let value):
             loaded = value
         }
-        _ = notifier.reloading(status: "reloading \(configPath)")
         for warning in loaded.warnings { logger.warning("\(warning.description)") }
         if loaded.config.state.path != running.loaded.config.state.path {
             logger.warning("[state] path changed; a restart is needed to move to \(loaded.config.state.path), continuing with \(running.database.path)")
@@ -158,7 +182,6 @@ public final class DaemonService: Service, Sendable {
             running.dispatcherTask.cancel()
             await running.dispatcherTask.value
             let dispatcher = makeDispatcher(endpoints: endpoints, database: running.database)
-            running.engine.onOutbox = { [dispatcher] in dispatcher.wake() }
             next.dispatcher = dispatcher
             next.dispatcherTask = Task { await dispatcher.run() }
         }

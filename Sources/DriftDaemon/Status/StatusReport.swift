@@ -19,6 +19,9 @@ public enum StatusReport {
         public var last_error: String?
         public var consecutive_failures: Int
         public var drifted_attributes: [String]
+        /// The state is known but its report has expired on the daemon's clock: a catch-up check is due
+        /// (after downtime or a suspend) and decides before anything is announced.
+        public var stale: Bool = false
 
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -34,43 +37,53 @@ public enum StatusReport {
             try c.encode(last_error, forKey: .last_error)
             try c.encode(consecutive_failures, forKey: .consecutive_failures)
             try c.encode(drifted_attributes, forKey: .drifted_attributes)
+            try c.encode(stale, forKey: .stale)
         }
 
         enum CodingKeys: String, CodingKey {
             case machine_id, name, state, since, report_id, report_state, expires_at, last_checked_at, next_due_at,
-                 last_error, consecutive_failures, drifted_attributes
+                 last_error, consecutive_failures, drifted_attributes, stale
         }
     }
 
-    public static func rows(_ machines: [MachineRecord]) -> [Row] {
+    public static func rows(_ machines: [MachineRecord], nowMs: Int64 = SystemClock().nowMs()) -> [Row] {
         machines.map { record in
-            Row(
+            var row = Row(
                 machine_id: record.id, name: record.name, state: record.state.rawValue,
                 since: record.stateSince.map { $0 / 1000 }, report_id: record.report?.id,
                 report_state: record.report?.state.rawValue, expires_at: record.report?.expiresAt,
                 last_checked_at: record.lastCheckedAt.map { $0 / 1000 }, next_due_at: record.nextDueAt.map { $0 / 1000 },
                 last_error: record.lastError, consecutive_failures: record.consecutiveFailures,
                 drifted_attributes: record.report?.state == .drifted ? record.report?.differingAttributes ?? [] : [])
+            row.stale = isStale(record, nowMs: nowMs)
+            return row
         }
     }
 
-    public static func json(_ machines: [MachineRecord]) -> String {
+    /// Known state, but the report's local expiry has passed (awaiting the catch-up check).
+    static func isStale(_ record: MachineRecord, nowMs: Int64) -> Bool {
+        guard record.state != .unknown, let report = record.report else { return false }
+        let expires = record.reportLocalExpiresAt ?? report.expiresAt.multipliedReportingOverflow(by: 1000).partialValue
+        return expires <= nowMs
+    }
+
+    public static func json(_ machines: [MachineRecord], nowMs: Int64 = SystemClock().nowMs()) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(rows(machines))) ?? Data("[]".utf8), as: UTF8.self)
+        return String(decoding: (try? encoder.encode(rows(machines, nowMs: nowMs))) ?? Data("[]".utf8), as: UTF8.self)
     }
 
     /// An aligned table: MACHINE NAME STATE SINCE REPORT EXPIRES LAST ERROR, times relative to `nowMs`.
-    public static func table(_ machines: [MachineRecord], nowMs: Int64) -> String {
+    public static func table(_ machines: [MachineRecord], nowMs: Int64, clockSkewMs: Int64? = nil) -> String {
         var lines: [[String]] = [["MACHINE", "NAME", "STATE", "SINCE", "REPORT", "EXPIRES", "LAST ERROR"]]
         for record in machines {
             lines.append([
                 record.id,
                 record.name ?? "-",
-                record.state.rawValue,
+                record.state.rawValue + (isStale(record, nowMs: nowMs) ? " (stale)" : ""),
                 record.stateSince.map { relative(nowMs - $0, past: true) } ?? "-",
                 record.report?.id ?? "-",
-                record.report.map { relative($0.expiresAt * 1000 - nowMs, past: false) } ?? "-",
+                record.report.map { relative((record.reportLocalExpiresAt ?? $0.expiresAt * 1000) - nowMs, past: false) } ?? "-",
                 record.lastError.map { String($0.prefix(80)) } ?? "-",
             ])
         }
@@ -82,7 +95,12 @@ public enum StatusReport {
             line.enumerated().map { i, cell in i == line.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
                 .joined(separator: "  ")
         }
-        return (body + ["", summary.statusLine(nextCheckInMs: nil)]).joined(separator: "\n")
+        var footer = ["", summary.statusLine(nextCheckInMs: nil)]
+        if let skew = clockSkewMs {
+            let warn = abs(skew) > 5_000 ? " (over 5 s: check NTP on this host)" : ""
+            footer.append("Akua API clock \(skew >= 0 ? "ahead of" : "behind") this host by \(DurationText.format(milliseconds: abs(skew) / 1000 * 1000))\(warn)")
+        }
+        return (body + footer).joined(separator: "\n")
     }
 
     /// "5m ago", "in 14m", "expired 3s ago".

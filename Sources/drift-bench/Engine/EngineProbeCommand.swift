@@ -11,9 +11,14 @@ import Logging
 import Synchronization
 
 /// `drift-bench engine-probe`: the daemon's engine, client, state file and webhook dispatcher, assembled
-/// from a config file exactly as `DaemonService.start()` does, with the engine's `onCheckStarted` hook
-/// recording scheduling lag (start minus due time) of every check started in the measurement window.
-/// Run as its own process by `drift-bench run`, so that nothing else shares its threads.
+/// from a config file exactly as `DaemonService.start()` does, recording the scheduling lag of every check
+/// started in the measurement window. Run as its own process by `drift-bench run`, so that nothing else
+/// shares its threads.
+///
+/// Lag is measured from the occurrence's own instant (`Occurrence.at`: the slot start or the refresh time,
+/// as the engine's `checkStarted` callback reports it) to the moment the check starts, whatever the timer
+/// did in between. (A due time would not do: the scheduler re-arms a check whose timer fires more than
+/// `SchedulerCore.lateToleranceMs` late, so lateness beyond that would never show.)
 struct EngineProbeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "engine-probe", abstract: "Run the engine from a config and record scheduling lag (used by `run`).",
@@ -35,6 +40,7 @@ struct EngineProbeCommand: AsyncParsableCommand {
     var steady: Bool = true
 
     struct Result: Codable {
+        /// Check start minus its occurrence's instant.
         var lagMs: Percentiles?
         var checksStarted: Int
         var checksPerSecond: Double
@@ -68,21 +74,23 @@ struct EngineProbeCommand: AsyncParsableCommand {
         let settings = DaemonAssembly.engineSettings(loaded)
         if steady { try Self.completeCurrentSlots(settings, database: database) }
         let client = try AkuaClient(configuration: DaemonAssembly.clientConfiguration(loaded, environment: environment), logger: logger)
-        let engine = DriftEngine(database: database, source: client, settings: settings, logger: logger)
-        let dispatcher = WebhookDispatcher(
-            endpoints: try DaemonAssembly.endpoints(loaded), database: database, userAgent: "akua-driftd/\(akuaDriftdVersion)",
-            logger: logger, now: { SystemClock().nowMs() })
-        engine.onOutbox = { [dispatcher] in dispatcher.wake() }
-
         let clock = SystemClock()
         let windowStart = clock.nowMs() + Int64(warmup * 1000)
         let windowEnd = windowStart + Int64(duration * 1000)
+        let dispatcher = WebhookDispatcher(
+            endpoints: try DaemonAssembly.endpoints(loaded), database: database, userAgent: "akua-driftd/\(akuaDriftdVersion)",
+            logger: logger, now: { SystemClock().nowMs() })
         let samples = Mutex<[Int64]>([])
         samples.withLock { $0.reserveCapacity(Int(duration * 2_000)) }
-        engine.onCheckStarted = { due, started in
-            guard started >= windowStart, started < windowEnd else { return }
-            samples.withLock { $0.append(started - due) }
-        }
+        let engine = DriftEngine(
+            database: database, source: client, settings: settings, logger: logger,
+            callbacks: EngineCallbacks(
+                outbox: { [dispatcher] in dispatcher.wake() },
+                checkStarted: { occurrence, started in
+                    // Lag from the occurrence's own instant (slot or refresh time), whatever the timer did.
+                    guard started >= windowStart, started < windowEnd else { return }
+                    samples.withLock { $0.append(started - occurrence) }
+                }))
         try engine.start()
         let deliveries = Task { await dispatcher.run() }
         try await Task.sleep(for: .milliseconds(Int((warmup + duration) * 1000)))

@@ -8,9 +8,14 @@ struct FleetResult: Codable, Sendable {
     var readyRestartSeconds: Double?
 
     // Memory
+    /// VmRSS of the restarted daemon at the end of its idle window.
     var rssSteadyMiB: Double?
     var rssPerMachineKiB: Double?
     var rssAfterFirstRoundMiB: Double?
+    /// The highest VmRSS sampled (every 200 ms) while every machine was due every second.
+    var rssSaturationMiB: Double?
+    /// The highest resident set of any akua-driftd process of this fleet run over its whole life: VmHWM
+    /// read just before each stop, and ru_maxrss at its exit. The memory target applies to this figure.
     var rssPeakMiB: Double?
 
     // First round after a cold start (every machine overdue, catch-up window 1 s)
@@ -27,7 +32,8 @@ struct FleetResult: Codable, Sendable {
     var wrkCeiling: Double?
     var ratio: Double?
 
-    // Lag and delivery at a steady 1,000 checks/s (in-process engine probe)
+    // Lag and delivery at a steady rate, 1,000 checks/s in `make bench` (in-process engine probe)
+    /// From each occurrence's own instant (slot start or refresh time) to its request's start.
     var lagMs: Percentiles?
     var lagChecksPerSecond: Double?
     var lagIntervalSeconds: Double?

@@ -1,6 +1,46 @@
 import DriftCore
 import Foundation
 
+/// The targets of the README's Performance table, at every fleet size. The table marks each; `make
+/// bench-smoke` fails when a figure misses its target by more than a factor (2: debug binaries, 2 cores).
+enum BenchTargets {
+    static let readySeconds = 3.0
+    static let rssPeakMiB = 150.0
+    static let lagP99Ms = 250.0
+    static let deliveryP99Ms = 50.0
+    static let reloadSeconds = 1.0
+    static let recreatedReports = 0
+
+    /// Every figure with a target that is missing, or more than `factor` times off it, in `r`.
+    static func misses(_ r: FleetResult, factor: Double) -> [String] {
+        var problems: [String] = []
+        func check(_ value: Double?, _ limit: Double, _ what: String, _ unit: String) {
+            guard let value, value.isFinite else {
+                problems.append("\(what) missing")
+                return
+            }
+            if value > limit * factor {
+                problems.append("\(what) \(fmt(value, 2)) \(unit) is more than \(fmt(factor, 0))× its target of \(fmt(limit, 0)) \(unit)")
+            }
+        }
+        check(r.readyColdSeconds, readySeconds, "start to READY=1", "s")
+        check(r.readyRestartSeconds, readySeconds, "restart to READY=1", "s")
+        check(r.rssPeakMiB, rssPeakMiB, "peak RSS", "MiB")
+        check(r.lagMs?.p99, lagP99Ms, "lag p99", "ms")
+        check(r.deliveryMs?.p99, deliveryP99Ms, "transition → delivery p99", "ms")
+        check(r.reloadSighupToReadySeconds.map { $0 * 1000 }, reloadSeconds * 1000, "SIGHUP reload", "ms")
+        // A target of 0 leaves no room for a factor: any re-created report fails.
+        for (value, what) in [(r.restartUnexpectedReports, "reports re-created by a restart"), (r.reloadUnexpectedReports, "reports re-created by a reload")] {
+            guard let value else {
+                problems.append("\(what) missing")
+                continue
+            }
+            if value > recreatedReports { problems.append("\(value) \(what) (target \(recreatedReports))") }
+        }
+        return problems
+    }
+}
+
 /// The fleet table (one column per fleet size, one row per figure, with the target and whether every
 /// fleet met it) and its JSON form.
 struct BenchReport: Codable, Sendable {
@@ -52,13 +92,15 @@ struct BenchReport: Codable, Sendable {
     private var rows: [Row] {
         [
             Row(label: "start to READY=1, empty state file (s)", value: { fmt($0.readyColdSeconds, 2) }, target: "≤ 3 s",
-                check: { $0.readyColdSeconds.map { $0 <= 3 } }),
+                check: { $0.readyColdSeconds.map { $0 <= BenchTargets.readySeconds } }),
             Row(label: "restart to READY=1, existing state (s)", value: { fmt($0.readyRestartSeconds, 2) }, target: "≤ 3 s",
-                check: { $0.readyRestartSeconds.map { $0 <= 3 } }),
-            Row(label: "RSS at steady state (MiB)", value: { fmt($0.rssSteadyMiB, 1) }, target: "≤ 150 MiB",
-                check: { $0.rssSteadyMiB.map { $0 <= 150 } }),
-            Row(label: "RSS per machine (KiB)", value: { fmt($0.rssPerMachineKiB, 2) }, target: "", check: nil),
+                check: { $0.readyRestartSeconds.map { $0 <= BenchTargets.readySeconds } }),
+            Row(label: "peak RSS over the whole run, VmHWM (MiB)", value: { fmt($0.rssPeakMiB, 1) }, target: "≤ 150 MiB",
+                check: { $0.rssPeakMiB.map { $0 <= BenchTargets.rssPeakMiB } }),
+            Row(label: "RSS at steady state, idle (MiB)", value: { fmt($0.rssSteadyMiB, 1) }, target: "", check: nil),
+            Row(label: "RSS during saturation, highest sample (MiB)", value: { fmt($0.rssSaturationMiB, 1) }, target: "", check: nil),
             Row(label: "RSS after the cold start's first round (MiB)", value: { fmt($0.rssAfterFirstRoundMiB, 1) }, target: "", check: nil),
+            Row(label: "steady RSS per machine (KiB)", value: { fmt($0.rssPerMachineKiB, 2) }, target: "", check: nil),
             Row(label: "first round after cold start (checks/s)", value: { fmt($0.firstRoundChecksPerSecond, 0) }, target: "", check: nil),
             Row(label: "sustained checks/s at saturation", value: { r in
                     fmt(r.saturationChecksPerSecond, 0) + (Self.demandLimited(r) ? "*" : "") }, target: "", check: nil),
@@ -68,12 +110,12 @@ struct BenchReport: Codable, Sendable {
                 target: "", check: nil),
             Row(label: "checks/s ÷ wrk ceiling", value: { r in r.ratio.map { String(format: "%.0f%%", $0 * 100) } ?? "—" },
                 target: "≥ 50%", check: { r in r.ratio.map { $0 >= 0.5 || Self.demandLimited(r) } }),
-            Row(label: "lag p50 / p99 / max at 1,000 checks/s (ms)", value: { r in
+            Row(label: "lag from the slot p50 / p99 / max (ms)", value: { r in
                     r.lagMs.map { "\(fmt($0.p50, 0)) / \(fmt($0.p99, 0)) / \(fmt($0.max, 0))" } ?? "—" },
-                target: "p99 ≤ 250 ms", check: { $0.lagMs.map { $0.p99 <= 250 } }),
+                target: "p99 ≤ 250 ms", check: { $0.lagMs.map { $0.p99 <= BenchTargets.lagP99Ms } }),
             Row(label: "transition → webhook delivered p50 / p99 (ms)", value: { r in
                     r.deliveryMs.map { "\(fmt($0.p50, 0)) / \(fmt($0.p99, 0))" } ?? "—" },
-                target: "p99 ≤ 50 ms", check: { $0.deliveryMs.map { $0.p99 <= 50 } }),
+                target: "p99 ≤ 50 ms", check: { $0.deliveryMs.map { $0.p99 <= BenchTargets.deliveryP99Ms } }),
             Row(label: "idle, 1 h interval: CPU s per minute", value: { fmt($0.idle?.cpuSecondsPerMinute, 3) }, target: "", check: nil),
             Row(label: "idle: checks + watchdog pings per minute", value: { r in
                     r.idle.map { "\(fmt($0.checksPerMinute, 0)) + \(fmt($0.watchdogPingsPerMinute, 0))" } ?? "—" },
@@ -83,14 +125,14 @@ struct BenchReport: Codable, Sendable {
                 target: "no polling", check: nil),
             Row(label: "idle: thread context switches per minute", value: { fmt($0.idle?.contextSwitchesPerMinute, 0) }, target: "", check: nil),
             Row(label: "SIGHUP reload, 1 machine changed (ms)", value: { fmt($0.reloadSighupToReadySeconds.map { $0 * 1000 }, 0) },
-                target: "≤ 1000 ms", check: { $0.reloadSighupToReadySeconds.map { $0 <= 1 } }),
+                target: "≤ 1000 ms", check: { $0.reloadSighupToReadySeconds.map { $0 <= BenchTargets.reloadSeconds } }),
             Row(label: "  of which RELOADING=1 → READY=1 (ms)", value: { fmt($0.reloadReloadingToReadySeconds.map { $0 * 1000 }, 0) },
                 target: "", check: nil),
             Row(label: "reports re-created, restart / reload", value: { r in
                     "\(r.restartUnexpectedReports.map(String.init) ?? "—") / \(r.reloadUnexpectedReports.map(String.init) ?? "—")" },
                 target: "0", check: { r in
                     guard let a = r.restartUnexpectedReports, let b = r.reloadUnexpectedReports else { return nil }
-                    return a == 0 && b == 0 }),
+                    return a <= BenchTargets.recreatedReports && b <= BenchTargets.recreatedReports }),
         ]
     }
 
@@ -150,8 +192,11 @@ struct BenchReport: Codable, Sendable {
         let rates = fleets.compactMap { $0.lagChecksPerSecond.map { fmt($0, 0) } }
         if !rates.isEmpty {
             notes.append("lag and delivery: the engine in-process (drift-bench engine-probe), every machine at its slot of an interval of "
-                + "machines/1000 s, measured at \(rates.joined(separator: " / ")) checks/s.")
+                + "machines/\(fleets.first.flatMap { r in r.lagIntervalSeconds.map { Int((Double(r.machines) / $0).rounded()) } } ?? 1000) s, measured at \(rates.joined(separator: " / ")) checks/s; lag runs from each occurrence's own instant "
+                + "(its slot start or refresh time) to the start of its check, whatever the timer did.")
         }
+        notes.append("memory: the target applies to the peak, the highest resident set of any daemon process over the whole run "
+            + "(cold start, first round, restart, idle, reloads, saturation); steady state is the restarted daemon after its idle window.")
         notes.append("idle: a process wake-up is a burst of thread activity (context switches less than 1 ms apart); "
             + "libdispatch's worker-pool monitor adds about 60 per minute whatever the daemon does.")
         return ([

@@ -2,12 +2,14 @@ import Foundation
 import Synchronization
 import WebhookReceiver
 
-/// A loopback webhook receiver that records, for every delivery, the time from the transition (the
-/// payload's `timestamp`, when the daemon recorded it) to its arrival here.
+/// A loopback webhook receiver that records every delivery's event id (`webhook-id`) and arrival time
+/// (unix µs). The harness matches them with the transition log of the state file, because the payload's
+/// `timestamp` is when the change happened by the API's data (a report's `created_at`, whole seconds),
+/// not when the daemon recorded it.
 final class BenchWebhookReceiver: Sendable {
     struct Delivery: Sendable {
         var eventID: String
-        var latencyMs: Double
+        var arrivedUs: Int64
     }
 
     private let server: LoopbackWebhookServer
@@ -40,19 +42,7 @@ final class BenchWebhookReceiver: Sendable {
     private final class Recorder: Sendable {
         let deliveries = Mutex<[Delivery]>([])
         func record(id: String, body: [UInt8], arrivedUs: Int64) {
-            guard let sent = Self.timestampMs(body) else { return }
-            let latency = Double(arrivedUs) / 1000 - Double(sent)
-            deliveries.withLock { $0.append(Delivery(eventID: id, latencyMs: latency)) }
-        }
-
-        /// The payload's `"timestamp": "2026-11-29T11:30:00.250Z"` in unix ms.
-        static func timestampMs(_ body: [UInt8]) -> Int64? {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
-                  let text = object["timestamp"] as? String else { return nil }
-            let formatter = ISO8601DateFormatter()
-            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-            guard let date = formatter.date(from: text) else { return nil }
-            return Int64((date.timeIntervalSince1970 * 1000).rounded())
+            deliveries.withLock { $0.append(Delivery(eventID: id, arrivedUs: arrivedUs)) }
         }
     }
 }

@@ -18,9 +18,11 @@ enum SimulatorHarness {
         maxResponseBytes: Int = 1 << 20,
         context: String? = nil,
         logs: LogCapture = LogCapture(),
+        configure: (inout SimulatorOptions) -> Void = { _ in },
         _ body: (SimulatorServer, AkuaClient) async throws -> T
     ) async throws -> T {
-        let options = SimulatorOptions(token: token, machines: machines, ttlSeconds: ttlSeconds, faults: faults)
+        var options = SimulatorOptions(token: token, machines: machines, ttlSeconds: ttlSeconds, faults: faults)
+        configure(&options)
         var serverLogger = Logger(label: "sim", factory: { _ in SwiftLogNoOpLogHandler() })
         serverLogger.logLevel = .critical
         let server = try await SimulatorServer.start(options: options, logger: serverLogger)

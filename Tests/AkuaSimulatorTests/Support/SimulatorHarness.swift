@@ -73,6 +73,7 @@ struct SimulatorHarness {
         token: String? = SimulatorHarness.token,
         headers: [(String, String)] = [],
         body: String? = nil,
+        contentType: String? = "application/json",
         timeoutMs: Int64 = 5000
     ) async throws -> HTTPResult {
         var request = HTTPClientRequest(url: root + path)
@@ -80,7 +81,7 @@ struct SimulatorHarness {
         if let token { request.headers.add(name: "authorization", value: "Bearer \(token)") }
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body {
-            request.headers.add(name: "content-type", value: "application/json")
+            if let contentType { request.headers.add(name: "content-type", value: contentType) }
             request.body = .bytes(Array(body.utf8))
         }
         let response = try await HTTPClient.shared.execute(request, timeout: .milliseconds(timeoutMs))
@@ -93,11 +94,12 @@ struct SimulatorHarness {
     /// POST a drift report.
     func create(
         _ machineID: String = "mch_a", key: String? = nil, body: String? = "{\"trigger\":\"test\"}",
-        timeoutMs: Int64 = 5000
+        contentType: String? = "application/json", headers: [(String, String)] = [], timeoutMs: Int64 = 5000
     ) async throws -> HTTPResult {
         try await send(
             .POST, "/v1/machines/\(machineID)/drift_reports",
-            headers: key.map { [("idempotency-key", $0)] } ?? [], body: body, timeoutMs: timeoutMs
+            headers: (key.map { [("idempotency-key", $0)] } ?? []) + headers, body: body, contentType: contentType,
+            timeoutMs: timeoutMs
         )
     }
 

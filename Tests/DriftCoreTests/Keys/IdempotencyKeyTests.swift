@@ -1,4 +1,5 @@
 import DriftCore
+import Foundation
 import Testing
 
 /// The four properties of the `idempotency-key` of a create (issue 3), each proven here.
@@ -102,20 +103,38 @@ struct IdempotencyKeyTests {
         #expect(IdempotencyKey(machineID: "mch_b", occurrence: Occurrence(kind: .scheduled, at: at), trigger: Self.trigger).value != allKinds[0])
     }
 
-    // MARK: 3. 1-64 characters from [A-Za-z0-9._:-]
+    // MARK: 3. At most 59 characters from [a-z0-9.] (README, "Idempotency keys", property 3)
 
-    static let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-".unicodeScalars)
+    /// Exactly the README's alphabet: lower-case letters, digits and the dot. Nothing else.
+    static let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789.".unicodeScalars)
 
+    /// The README's promise, checked independently of the implementation's constants.
     static func isValidKey(_ key: String) -> Bool {
-        (1...64).contains(key.utf8.count) && key.unicodeScalars.allSatisfy { allowed.contains($0) }
+        (1...59).contains(key.unicodeScalars.count) && key.utf8.count == key.unicodeScalars.count
+            && key.unicodeScalars.allSatisfy { allowed.contains($0) }
     }
+
+    /// The instants the daemon can produce: 1970-01-01T00:00:00.000Z to 2286-11-20T17:46:39.999Z (13 digits of ms).
+    static let earliest: Int64 = 0
+    static let latest: Int64 = 9_999_999_999_999
 
     /// Characters drawn for random ids: ASCII, separators, percent signs, spaces, accents, combining marks,
     /// CJK, emoji (4-byte UTF-8, ZWJ sequences), RTL, control characters.
     static let alphabet: [Character] = Array(
         "abcXYZ0189-_.~:/?#[]@!$&'()*+,;=% \t\"\\<>{}|^`éüñßçøÅ\u{301}\u{200D}\u{202E}\u{7F}\u{1}日本語中文한국어עברית🚀👩‍💻🏳️‍🌈")
 
-    @Test("keys are 1-64 characters from [A-Za-z0-9._:-] for any id up to 54 characters (5,000 random ids)")
+    @Test("the oracle itself: 59 characters from [a-z0-9.] pass; 60 characters, upper case, '-', '_' and ':' fail")
+    func oracleRejectsWhatTheREADMEExcludes() {
+        let longest = "v1.s.9999999999999." + String(repeating: "a", count: 40)
+        #expect(longest.count == 59 && Self.isValidKey(longest))
+        #expect(!Self.isValidKey(longest + "0"))
+        #expect(!Self.isValidKey(""))
+        for bad in ["v1.s.-1.abc", "V1.s.1.abc", "v1_s.1.abc", "v1:s.1.abc", "v1.s.1.ab c", "v1.s.1.é"] {
+            #expect(!Self.isValidKey(bad), "\(bad)")
+        }
+    }
+
+    @Test("keys are at most 59 characters from [a-z0-9.] for any id up to 54 characters and any instant from 1970 to 2286 (5,000 random draws)")
     func keyShapeProperty() {
         var rng = SplitMix64(seed: 0x1d_e4_70_e7)
         var seen = Set<String>()
@@ -123,14 +142,50 @@ struct IdempotencyKeyTests {
             let length = Int.random(in: 1...54, using: &rng)
             let id = String((0..<length).map { _ in Self.alphabet.randomElement(using: &rng)! })
             let kind = [OccurrenceKind.scheduled, .refresh, .manual].randomElement(using: &rng)!
-            // Any instant from 1970 to the year 2286, plus a clock set before 1970.
-            let at = Int64.random(in: -9_999_999_999_999...9_999_999_999_999, using: &rng)
+            // Uniform over the whole range, plus draws with few digits (early instants) now and then.
+            let at = Bool.random(using: &rng)
+                ? Int64.random(in: Self.earliest...Self.latest, using: &rng)
+                : Int64.random(in: 0...(Int64(1) << Int64.random(in: 0...43, using: &rng)), using: &rng)
             let trigger = ["scheduled", "manual", "", "a very long trigger with spaces and ünïcode"].randomElement(using: &rng)!
-            let key = IdempotencyKey(machineID: id, occurrence: Occurrence(kind: kind, at: at), trigger: trigger).value
-            #expect(Self.isValidKey(key), "id \(id.debugDescription) gave \(key)")
+            let occurrence = Occurrence(kind: kind, at: at)
+            let key = IdempotencyKey(machineID: id, occurrence: occurrence, trigger: trigger).value
+            #expect(Self.isValidKey(key), "id \(id.debugDescription) at \(at) gave \(key)")
+            // Within the range the validating initializer agrees and the key names the instant itself.
+            #expect(IdempotencyKey(validating: id, occurrence: occurrence, trigger: trigger)?.value == key)
+            #expect(key.split(separator: ".")[2] == Substring(String(at)))
             seen.insert(key)
         }
         #expect(seen.count >= 4_990)
+    }
+
+    @Test("the range's edges: 1970-01-01T00:00:00.000Z and 2286-11-20T17:46:39.999Z give keys; the longest is exactly 59 characters")
+    func rangeEdges() {
+        let first = IdempotencyKey(validating: "mch_1", occurrence: Occurrence(kind: .scheduled, at: Self.earliest), trigger: "t")
+        let last = IdempotencyKey(validating: "mch_1", occurrence: Occurrence(kind: .refresh, at: Self.latest), trigger: "t")
+        #expect(first?.value.hasPrefix("v1.s.0.") == true)
+        #expect(last?.value.count == 59)
+        #expect(last?.value.hasPrefix("v1.r.9999999999999.") == true)
+        #expect(IdempotencyKey.validTimes == Self.earliest...Self.latest)
+        #expect(IdempotencyKey.maximumLength == 59)
+        // 2286-11-20T17:46:39.999Z, checked with the calendar rather than the constant.
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let date = Date(timeIntervalSince1970: Double(Self.latest) / 1000)
+        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        #expect([parts.year, parts.month, parts.day, parts.hour, parts.minute, parts.second] == [2286, 11, 20, 17, 46, 39])
+    }
+
+    @Test("instants the daemon cannot produce are rejected by validation and clamped (never a malformed key) by the plain initializer",
+          arguments: [Int64.min, -9_999_999_999_999, -1, 10_000_000_000_000, 253_402_300_799_999, Int64.max])
+    func outOfRangeInstants(at: Int64) {
+        for kind in [OccurrenceKind.scheduled, .refresh, .manual] {
+            let occurrence = Occurrence(kind: kind, at: at)
+            #expect(IdempotencyKey(validating: "mch_1", occurrence: occurrence, trigger: "scheduled") == nil)
+            let clamped = IdempotencyKey(machineID: "mch_1", occurrence: occurrence, trigger: "scheduled").value
+            #expect(Self.isValidKey(clamped), "\(clamped)")
+            let edge = at < 0 ? Self.earliest : Self.latest
+            #expect(clamped == IdempotencyKey(machineID: "mch_1", occurrence: Occurrence(kind: kind, at: edge), trigger: "scheduled").value)
+        }
     }
 
     @Test("edge ids: 1 character, 54 characters, 54 four-byte emoji, odd characters", arguments: [
@@ -140,8 +195,8 @@ struct IdempotencyKeyTests {
     func edgeIDs(id: String) {
         let id = id == "control characters" ? "line\nbreak\r\u{0}\u{7}\u{1B}[31m" : id
         for kind in [OccurrenceKind.scheduled, .refresh, .manual] {
-            for at: Int64 in [0, 1, t0, 9_999_999_999_999, -9_999_999_999_999] {
-                let key = IdempotencyKey(machineID: id, occurrence: Occurrence(kind: kind, at: at), trigger: "scheduled").value
+            for at: Int64 in [0, 1, t0, Self.latest - 1, Self.latest] {
+                let key = IdempotencyKey(validating: id, occurrence: Occurrence(kind: kind, at: at), trigger: "scheduled")?.value ?? "(rejected)"
                 #expect(Self.isValidKey(key), "\(key)")
             }
         }

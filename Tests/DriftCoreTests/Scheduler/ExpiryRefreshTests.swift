@@ -127,14 +127,14 @@ struct ExpiryRefreshTests {
         #expect(harness.expiries.first?.firedAt == expires)
     }
 
-    @Test("a report whose check hangs in flight still expires exactly at expires_at")
+    @Test("a report whose check hangs in flight expires one request timeout after expires_at, not before")
     func expireWhileInFlight() {
         let s = Self.slot
         var harness = Self.harnessAtSlot()
         harness.run(until: s) { _ in .report(createdAtMs: s, expiresAtMs: s + 5 * minute) }
         harness.run(until: s + Self.interval) // the refresh check never returns
         #expect(harness.outstanding.count == 1)
-        #expect(harness.expiries.map(\.firedAt) == [s + 5 * minute])
+        #expect(harness.expiries.map(\.firedAt) == [s + 5 * minute + SchedulerSettings().requestTimeoutMs])
     }
 
     @Test("no .expire when the state is not known", arguments: ["restored unknown", "404", "stale on arrival"])
@@ -160,15 +160,23 @@ struct ExpiryRefreshTests {
         #expect(harness.busyLoopAt == nil)
     }
 
-    @Test("a known state restored after its report expired during downtime expires at the first fire")
+    @Test("a known state restored after its report expired during downtime stays stale until its catch-up check had its chance")
     func expiredDuringDowntime() {
         let s = Self.slot
-        var core = SchedulerCore(settings: SchedulerSettings())
+        let settings = SchedulerSettings()
+        var core = SchedulerCore(settings: settings)
+        let restart = s + 6 * minute
         core.setMachines([MachinePlan(
             id: Self.id, intervalMs: Self.interval, lastSlotMs: s, reportCreatedAtMs: s, reportExpiresAtMs: s + 5 * minute,
-            stateKnown: true)], now: s + 6 * minute)
-        let actions = core.fire(now: s + 6 * minute)
-        #expect(actions.contains(.expire(machineID: Self.id, expiresAtMs: s + 5 * minute)))
-        #expect(core.fire(now: s + 7 * minute).allSatisfy { if case .expire = $0 { false } else { true } })
+            stateKnown: true)], now: restart)
+        #expect(core.isStale(machineID: Self.id, now: restart))
+        let actions = core.fire(now: restart)
+        #expect(!actions.contains { if case .expire = $0 { true } else { false } }, "downtime is not drift")
+        #expect(actions.contains { if case .check = $0 { true } else { false } }, "the catch-up check starts at once")
+        // The check hangs: unknown once the grace (catch-up window, timeout, one retry) and the wait for it end.
+        #expect(core.fire(now: restart + settings.expiryGraceMs).isEmpty, "the check in flight gets its answer's chance")
+        let expiresAt = restart + settings.expiryGraceMs + settings.requestTimeoutMs
+        #expect(core.fire(now: expiresAt - 1).isEmpty)
+        #expect(core.fire(now: expiresAt).contains(.expire(machineID: Self.id, expiresAtMs: s + 5 * minute)))
     }
 }

@@ -76,14 +76,22 @@ struct RecordingSource: DriftReportSource {
     let clock: any EngineClock
 
     func createDriftReport(machineID: String, idempotencyKey: String, trigger: String) async throws(AkuaAPIError) -> DriftReport {
+        try await createSourcedReport(machineID: machineID, idempotencyKey: idempotencyKey, trigger: trigger).report
+    }
+
+    func machineExists(machineID: String) async throws(AkuaAPIError) -> Bool? {
+        try await inner.machineExists(machineID: machineID)
+    }
+
+    func createSourcedReport(machineID: String, idempotencyKey: String, trigger: String) async throws(AkuaAPIError) -> SourcedReport {
         let start = wallMs()
         let engineStart = clock.nowMs()
         recorder.begin(machineID: machineID, key: idempotencyKey)
         do {
-            let report = try await inner.createDriftReport(machineID: machineID, idempotencyKey: idempotencyKey, trigger: trigger)
+            let sourced = try await inner.createSourcedReport(machineID: machineID, idempotencyKey: idempotencyKey, trigger: trigger)
             recorder.end(.init(machineID: machineID, key: idempotencyKey, startMs: start, endMs: wallMs(),
-                               engineStartMs: engineStart, report: report, error: nil))
-            return report
+                               engineStartMs: engineStart, report: sourced.report, error: nil))
+            return sourced
         } catch {
             recorder.end(.init(machineID: machineID, key: idempotencyKey, startMs: start, endMs: wallMs(),
                                engineStartMs: engineStart, report: nil, error: error))
@@ -94,7 +102,25 @@ struct RecordingSource: DriftReportSource {
 
 /// The real engine (`DriftEngine`, a real SQLite state file) against the in-process simulator over
 /// loopback HTTP through a real `AkuaClient`, with an injectable clock and captured logs.
+/// Callbacks a test sets after the harness is built; the engine gets them at `init` through this relay.
+final class EngineRelay: Sendable {
+    private let outboxHandler = Mutex<@Sendable () -> Void>({})
+    private let checkStartedHandler = Mutex<@Sendable (Int64, Int64) -> Void>({ _, _ in })
+    var onOutbox: @Sendable () -> Void {
+        get { outboxHandler.withLock { $0 } }
+        set { outboxHandler.withLock { $0 = newValue } }
+    }
+    var onCheckStarted: @Sendable (Int64, Int64) -> Void {
+        get { checkStartedHandler.withLock { $0 } }
+        set { checkStartedHandler.withLock { $0 = newValue } }
+    }
+    var callbacks: EngineCallbacks {
+        EngineCallbacks(outbox: { [self] in onOutbox() }, checkStarted: { [self] in onCheckStarted($0, $1) })
+    }
+}
+
 final class EngineHarness: @unchecked Sendable {
+    let relay: EngineRelay
     struct Options {
         var simulated: [SimulatedMachine]
         /// Check interval per machine id (default `defaultIntervalMs`).
@@ -128,7 +154,8 @@ final class EngineHarness: @unchecked Sendable {
 
     private init(options: Options, dir: TemporaryDirectory, clock: OffsetClock, simulator: SimulatorServer,
                  recorder: CallRecorder, logs: LogCapture, database: AppDatabase, settings: EngineSettings,
-                 engine: DriftEngine, client: AkuaClient) {
+                 engine: DriftEngine, client: AkuaClient, relay: EngineRelay) {
+        self.relay = relay
         self.options = options
         self.dir = dir
         self.clock = clock
@@ -180,13 +207,18 @@ final class EngineHarness: @unchecked Sendable {
             machines: options.simulated.map {
                 EngineSettings.Machine(id: $0.id, name: $0.name, intervalMs: options.intervals[$0.id] ?? options.defaultIntervalMs)
             },
-            scheduler: options.scheduler, trigger: "schedule", subscriptions: options.subscriptions)
+            scheduler: { var scheduler = options.scheduler
+                // As the daemon does: the request timeout bounds how long an expiry waits for a check.
+                scheduler.requestTimeoutMs = options.timeout.components.seconds * 1000 + options.timeout.components.attoseconds / 1_000_000_000_000_000
+                return scheduler }(),
+            trigger: "schedule", subscriptions: options.subscriptions)
+        let relay = EngineRelay()
         let engine = DriftEngine(
             database: database, source: RecordingSource(inner: client, recorder: recorder, clock: clock),
-            settings: settings, clock: clock, logger: logs.logger(), seed: options.seed)
+            settings: settings, clock: clock, logger: logs.logger(), callbacks: relay.callbacks, seed: options.seed)
         let harness = EngineHarness(
             options: options, dir: dir, clock: clock, simulator: simulator, recorder: recorder, logs: logs,
-            database: database, settings: settings, engine: engine, client: client)
+            database: database, settings: settings, engine: engine, client: client, relay: relay)
         return harness
     }
 
@@ -211,7 +243,7 @@ final class EngineHarness: @unchecked Sendable {
     /// Another engine over `database` (say, after a restart) with the harness' settings, clock and logs.
     func makeEngine(database: AppDatabase) throws -> DriftEngine {
         DriftEngine(database: database, source: try makeSource(token: options.token), settings: settings, clock: clock,
-                    logger: logs.logger(), seed: options.seed &+ 1)
+                    logger: logs.logger(), callbacks: relay.callbacks, seed: options.seed &+ 1)
     }
 
     // MARK: Observations

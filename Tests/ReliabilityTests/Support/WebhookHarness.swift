@@ -83,9 +83,16 @@ enum WebhookChecks {
         for event in events {
             #expect(deliveries.contains { $0.id == event.transition.eventID }, "\(label): \(event.transition.eventID) never arrived")
         }
+        let transitions = Dictionary(uniqueKeysWithValues: events.map { ($0.transition.eventID, $0.transition) })
         for attempt in receiver.attempts {
             #expect(expected[attempt.webhookID] == attempt.body, "\(label): \(attempt.webhookID) was sent with a different body")
+            if let transition = transitions[attempt.webhookID] {
+                let problems = TransitionOracle.payloadProblems(attempt.body, transition)
+                #expect(problems.isEmpty, "\(label): \(problems.joined(separator: "; "))")
+            }
         }
+        // Invalid signatures (by the independent HMAC too) or bodies outside the JSON Schema.
+        receiver.recordProblems()
         for machine in Set(events.map(\.transition.machineID)) {
             let order = events.filter { $0.transition.machineID == machine }.map(\.transition.eventID)
             var seen: [String] = []

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import AkuaAPI
+@testable import DriftCore
 
 @Suite("RetryAfter.parse")
 struct RetryAfterTests {
@@ -54,7 +54,7 @@ struct RetryAfterTests {
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-        var rng = TestRNG(seed: 42)
+        var rng = SplitMix64(seed: 42)
         for _ in 0..<500 {
             let seconds = Int64(rng.next() % 4_000_000_000)
             let text = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
@@ -68,10 +68,5 @@ struct RetryAfterTests {
         #expect(RetryAfter.date(unixSeconds: 1_010).delaySeconds(nowUnixSeconds: 1_000) == 10)
         #expect(RetryAfter.date(unixSeconds: 990).delaySeconds(nowUnixSeconds: 1_000) == 0)
         #expect(RetryAfter.date(unixSeconds: Int64.max).delaySeconds(nowUnixSeconds: -5) == Int64.max)
-        let error = AkuaAPIError.retryable(status: 429, retryAfter: .date(unixSeconds: 1_060), detail: nil)
-        #expect(error.retryDelay(nowUnixSeconds: 1_000) == 60)
-        #expect(error.retryDelay(now: Date(timeIntervalSince1970: 1_000.9)) == 60)
-        #expect(AkuaAPIError.retryable(status: 503, retryAfter: nil, detail: nil).retryDelay(nowUnixSeconds: 0) == nil)
-        #expect(AkuaAPIError.timeout.retryDelay(nowUnixSeconds: 0) == nil)
     }
 }

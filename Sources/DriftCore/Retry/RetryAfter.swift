@@ -1,5 +1,3 @@
-import Foundation
-
 /// A parsed `Retry-After` header (RFC 9110 §10.2.3): either a delay in seconds or an absolute HTTP-date.
 public enum RetryAfter: Sendable, Hashable, CustomStringConvertible {
     /// `delta-seconds`: wait this many seconds (clamped to `Int64.max` when the header overflows).
@@ -11,7 +9,7 @@ public enum RetryAfter: Sendable, Hashable, CustomStringConvertible {
     ///
     /// Accepts the IMF-fixdate form and the two obsolete forms (RFC 850 and asctime), as RFC 9110 requires.
     public static func parse(_ header: String) -> RetryAfter? {
-        let value = header.trimmingCharacters(in: CharacterSet(charactersIn: " \t"))
+        let value = trimmedSpacesAndTabs(header)
         guard !value.isEmpty, value.utf8.count <= 64 else { return nil }
         if value.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
             var result: Int64 = 0
@@ -36,16 +34,20 @@ public enum RetryAfter: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// Whole seconds to wait from `now`; never negative.
-    public func delaySeconds(now: Date) -> Int64 {
-        delaySeconds(nowUnixSeconds: Int64(now.timeIntervalSince1970.rounded(.down)))
-    }
-
     public var description: String {
         switch self {
         case .seconds(let seconds): "\(seconds)s"
         case .date(let unixSeconds): "unix \(unixSeconds)"
         }
+    }
+
+    /// `text` without leading and trailing spaces and tabs (the optional whitespace of RFC 9110 §5.6.3).
+    private static func trimmedSpacesAndTabs(_ text: String) -> String {
+        let bytes = Array(text.utf8)
+        let isBlank = { (byte: UInt8) in byte == 0x20 || byte == 0x09 }
+        guard let first = bytes.firstIndex(where: { !isBlank($0) }), let last = bytes.lastIndex(where: { !isBlank($0) })
+        else { return "" }
+        return String(decoding: bytes[first...last], as: UTF8.self)
     }
 }
 
@@ -91,7 +93,7 @@ enum HTTPDate {
     /// "HH:MM:SS" as seconds of the day (a leap second 60 is accepted).
     private static func clock(_ token: String) -> Int64? {
         let parts = token.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isASCIIDigit) }),
+        guard parts.count == 3, parts.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isHTTPDateDigit) }),
               let h = Int64(parts[0]), let m = Int64(parts[1]), let s = Int64(parts[2]),
               h <= 23, m <= 59, s <= 60 else { return nil }
         return h * 3600 + m * 60 + s
@@ -125,5 +127,5 @@ enum HTTPDate {
 
 extension Character {
     /// True for the ASCII digits 0-9 only (not other Unicode numerals).
-    var isASCIIDigit: Bool { isASCII && isNumber }
+    fileprivate var isHTTPDateDigit: Bool { isASCII && isNumber }
 }

@@ -1,0 +1,22 @@
+import DriftCore
+
+/// What the engine tells its owner, fixed at `init` so the engine queue never reads a callback that a
+/// reload is replacing (the owner routes `outbox` to whatever dispatcher is current).
+public struct EngineCallbacks: Sendable {
+    /// New deliveries are in the outbox (called off the engine queue's critical section).
+    public var outbox: @Sendable () -> Void
+    /// The fleet summary changed (sd_notify STATUS=): counts, next check in ms, failing machines.
+    public var status: @Sendable (_ summary: FleetSummary, _ nextCheckInMs: Int64?) -> Void
+    /// A check started: its occurrence's own instant (slot or refresh time) and when it started (unix ms).
+    public var checkStarted: @Sendable (_ occurrenceMs: Int64, _ startedMs: Int64) -> Void
+
+    public init(
+        outbox: @escaping @Sendable () -> Void = {},
+        status: @escaping @Sendable (_ summary: FleetSummary, _ nextCheckInMs: Int64?) -> Void = { _, _ in },
+        checkStarted: @escaping @Sendable (_ occurrenceMs: Int64, _ startedMs: Int64) -> Void = { _, _ in }
+    ) {
+        self.outbox = outbox
+        self.status = status
+        self.checkStarted = checkStarted
+    }
+}
