@@ -352,6 +352,12 @@ extension AppDatabase {
                 try update.execute(arguments: arguments)
             }
         }
+        for notice in check.notices {
+            try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO delivery (webhook, event_id, machine_id, body, created_at, next_attempt_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [notice.item.webhook, notice.eventID, check.machineID, Data(notice.item.body), check.checkedAt, check.checkedAt])
+        }
         guard let transition = check.transition else { return }
         let payload = String(decoding: try encoder.encode(transition), as: UTF8.self)
         try db.cachedStatement(sql: """

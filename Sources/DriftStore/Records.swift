@@ -80,6 +80,8 @@ public struct CheckRecord: Sendable {
     public var transition: Transition?
     public var outbox: [OutboxItem]
     public var nextDueAt: Int64?
+    /// Deliveries of events that are not transitions ("checks failing"): (event id, webhook, body).
+    public var notices: [(eventID: String, item: OutboxItem)] = []
 
     public init(
         machineID: String, checkedAt: Int64, report: DriftReport? = nil, completedSlot: Int64? = nil,

@@ -57,6 +57,43 @@ public enum WebhookPayload {
         return Array((try? encoder.encode(body)) ?? Data("{}".utf8))
     }
 
+    /// The body of a "checks failing" or "checks recovered" notice:
+    /// `{"type": "machine.drift.check_failing" | "machine.drift.check_recovered", "timestamp", "data":
+    /// {event_id, machine_id, machine_name, state, consecutive_failures, last_error}}`.
+    public static func body(for notice: CheckNotice) -> [UInt8] {
+        struct NoticeData: Encodable {
+            var event_id: String
+            var machine_id: String
+            var machine_name: String?
+            var state: String
+            var consecutive_failures: Int
+            var last_error: String?
+            func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(event_id, forKey: .event_id)
+                try c.encode(machine_id, forKey: .machine_id)
+                try c.encode(machine_name, forKey: .machine_name)
+                try c.encode(state, forKey: .state)
+                try c.encode(consecutive_failures, forKey: .consecutive_failures)
+                try c.encode(last_error, forKey: .last_error)
+            }
+            enum CodingKeys: String, CodingKey { case event_id, machine_id, machine_name, state, consecutive_failures, last_error }
+        }
+        struct NoticeBody: Encodable {
+            var type: String
+            var timestamp: String
+            var data: NoticeData
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let body = NoticeBody(
+            type: "machine.drift." + notice.kind.rawValue, timestamp: iso8601(milliseconds: notice.at),
+            data: NoticeData(
+                event_id: notice.eventID, machine_id: notice.machineID, machine_name: notice.machineName,
+                state: notice.state.rawValue, consecutive_failures: notice.consecutiveFailures, last_error: notice.lastError))
+        return Array((try? encoder.encode(body)) ?? Data("{}".utf8))
+    }
+
     /// The body's `timestamp` (unix ms): when the change happened according to recorded data. The
     /// transition's `occurredAtMs` if set; else the report's `created_at` for a new report, its
     /// `expires_at` for an expiry; the local `at` only when there is no report at all.

@@ -40,20 +40,20 @@ public struct SchedulerCore: Sendable {
     }
 
     public private(set) var settings: SchedulerSettings
-    private var entries: [Entry] = []
-    private var slotByID: [String: Int32] = [:]
-    private var freeSlots: [Int32] = []
-    private var timers = Heap<Timer>()
+    var entries: [Entry] = []
+    var slotByID: [String: Int32] = [:]
+    var freeSlots: [Int32] = []
+    var timers = Heap<Timer>()
     /// Machines whose check is due but waits for a free request slot, in due order.
     private var ready: [Int32] = []
     private var readyHead = 0
-    public private(set) var inFlight = 0
+    public internal(set) var inFlight = 0
     /// The entry of each machine whose check is running (a removed machine's entry stays until it ends).
-    private var inFlightSlots: [String: Int32] = [:]
-    private var random: SplitMix64
+    var inFlightSlots: [String: Int32] = [:]
+    var random: SplitMix64
     /// A fleet-wide pause (429 with Retry-After, 401/403): no check starts before this instant, and after it
     /// only one (a probe) runs at a time until `resumeFleet()`.
-    public private(set) var pausedUntilMs: Int64?
+    public internal(set) var pausedUntilMs: Int64?
 
     /// A refresh never comes sooner than this after the report it refreshes: a tiny TTL, or a clock running
     /// ahead of the API's by nearly the TTL, must not turn refreshes into a stream of requests.
@@ -164,7 +164,7 @@ public struct SchedulerCore: Sendable {
 
     /// Sets the machine's next due time: the earlier of its next slot and its refresh instant; an overdue
     /// machine (when `catchUp`) is spread over the catch-up window instead of firing at once.
-    private mutating func place(_ slot: Int32, now: Int64, catchUp: Bool) {
+    mutating func place(_ slot: Int32, now: Int64, catchUp: Bool) {
         let index = Int(slot)
         let entry = entries[index]
         let current = SlotMath.slotStart(containing: now, intervalMs: entry.plan.intervalMs, phaseMs: entry.phaseMs)
@@ -192,7 +192,7 @@ public struct SchedulerCore: Sendable {
         arm(slot, at: due)
     }
 
-    private mutating func arm(_ slot: Int32, at due: Int64) {
+    mutating func arm(_ slot: Int32, at due: Int64) {
         let index = Int(slot)
         entries[index].checkGeneration &+= 1
         entries[index].catchingUp = false
@@ -200,7 +200,7 @@ public struct SchedulerCore: Sendable {
         timers.insert(Timer(at: due, slot: slot, generation: entries[index].checkGeneration, isExpiry: false))
     }
 
-    private mutating func armExpiry(_ slot: Int32) {
+    mutating func armExpiry(_ slot: Int32) {
         let index = Int(slot)
         entries[index].expiryGeneration &+= 1
         guard entries[index].plan.stateKnown, let expires = entries[index].expiryAtMs ?? entries[index].plan.localExpiresAtMs else { return }
@@ -208,7 +208,7 @@ public struct SchedulerCore: Sendable {
     }
 
     /// Moves the armed expiry of `slot` to `at` (grace, or waiting for a check in flight).
-    private mutating func moveExpiry(_ slot: Int32, to at: Int64) {
+    mutating func moveExpiry(_ slot: Int32, to at: Int64) {
         entries[Int(slot)].expiryAtMs = at
         armExpiry(slot)
     }
@@ -291,56 +291,6 @@ public struct SchedulerCore: Sendable {
         return actions
     }
 
-    /// How many checks may be in flight now: the limit, or during a fleet-wide pause none before its end
-    /// and one (the probe) after it.
-    private func startLimit(now: Int64) -> Int {
-        guard let until = pausedUntilMs else { return settings.maxInFlight }
-        return now >= until ? 1 : 0
-    }
-
-    /// Pauses the whole queue until `untilMs` (a 429 with Retry-After, or 401/403), then lets one probe
-    /// through at a time until `resumeFleet()`.
-    public mutating func pauseFleet(untilMs: Int64) {
-        pausedUntilMs = max(pausedUntilMs ?? .min, untilMs)
-    }
-
-    /// Ends a fleet-wide pause (a check succeeded).
-    public mutating func resumeFleet() {
-        pausedUntilMs = nil
-    }
-
-    /// Whether the machine's state is known but its report's local expiry has passed (stale: the catch-up
-    /// check has not answered yet).
-    public func isStale(machineID: String, now: Int64) -> Bool {
-        guard let slot = slotByID[machineID] else { return false }
-        let plan = entries[Int(slot)].plan
-        return plan.stateKnown && (plan.localExpiresAtMs.map { $0 <= now } ?? false)
-    }
-
-    /// The wall clock moved by `deltaMs` relative to elapsed time (measured by the adapter against a
-    /// monotonic clock): every local instant (due times, local expiries, refreshes) moves with it, so that
-    /// checks keep the rhythm of real time and no report lapses or lingers because of the jump.
-    public mutating func clockJumped(byMs deltaMs: Int64, now: Int64) {
-        func shift(_ value: Int64?) -> Int64? { value.map { $0 &+ deltaMs } }
-        for index in entries.indices where !entries[index].removed {
-            entries[index].refreshAtMs = shift(entries[index].refreshAtMs)
-            entries[index].expiryAtMs = shift(entries[index].expiryAtMs)
-            entries[index].plan.reportLocalExpiresAtMs = shift(entries[index].plan.localExpiresAtMs)
-            entries[index].plan.lastCheckedMs = shift(entries[index].plan.lastCheckedMs)
-            if entries[index].dueAtMs != .max { entries[index].dueAtMs &+= deltaMs }
-        }
-        pausedUntilMs = shift(pausedUntilMs)
-        timers = Heap()
-        for index in entries.indices where !entries[index].removed {
-            let slot = Int32(index)
-            if !entries[index].inFlight, !entries[index].queued, entries[index].dueAtMs != .max {
-                // Due times keep their place in real time; a slot already checked is never checked again.
-                arm(slot, at: max(entries[index].dueAtMs, now))
-            }
-            armExpiry(slot)
-        }
-    }
-
     /// The spread for a machine whose timer went off late: within the catch-up window, and within half the
     /// remaining life of a known report so that the deferral never lets it lapse.
     private func lateCatchUpDelay(_ index: Int, now: Int64) -> Int64 {
@@ -379,113 +329,6 @@ public struct SchedulerCore: Sendable {
     private func reportKey(_ entry: Entry) -> Int64? {
         guard let created = entry.plan.reportCreatedAtMs, let expires = entry.plan.reportExpiresAtMs else { return nil }
         return SlotMath.refreshTime(createdAtMs: created, expiresAtMs: expires, refreshBeforeMs: settings.refreshBeforeMs)
-    }
-
-    /// Records how a check ended and schedules the machine's next one.
-    public mutating func complete(machineID: String, occurrence: Occurrence, outcome: CheckOutcome, now: Int64) {
-        guard let slot = inFlightSlots[machineID] else { return }
-        let index = Int(slot)
-        guard entries[index].inFlight, entries[index].pending == occurrence else { return }
-        inFlightSlots[machineID] = nil
-        entries[index].inFlight = false
-        inFlight -= 1
-        if entries[index].removed {
-            freeSlots.append(slot)
-            return
-        }
-        switch outcome {
-        case .report(let created, let expires, let localExpires):
-            if occurrence.kind == .scheduled {
-                entries[index].plan.lastSlotMs = max(entries[index].plan.lastSlotMs ?? .min, occurrence.at)
-            }
-            let local = localExpires ?? expires
-            entries[index].plan.reportCreatedAtMs = created
-            entries[index].plan.reportExpiresAtMs = expires
-            entries[index].plan.reportLocalExpiresAtMs = local
-            entries[index].plan.lastCheckedMs = now
-            entries[index].plan.stateKnown = local > now
-            entries[index].expiryAtMs = local
-            entries[index].expiryGraced = false
-            entries[index].expiryWaited = false
-            let key = SlotMath.refreshTime(createdAtMs: created, expiresAtMs: expires, refreshBeforeMs: settings.refreshBeforeMs)
-            // The refresh is planned from the occurrence's own instant (the slot, or the planned refresh
-            // instant) plus the report's lifetime: the same on every replica that got this report, so
-            // replicas make the same refresh-or-slot decision and so the same creates.
-            let basis = occurrence.kind == .scheduled ? occurrence.at : (entries[index].refreshAtMs ?? now)
-            let planned = basis &+ (expires - created)
-            let planExpiry = planned > now ? min(planned, local) : local
-            entries[index].refreshKeyMs = key
-            entries[index].refreshAtMs = refreshInstant(index, keyMs: key, expiresAtMs: expires, localExpiresAtMs: planExpiry, now: now)
-            entries[index].pending = nil
-            entries[index].attempt = 0
-            armExpiry(slot)
-            place(slot, now: now, catchUp: false)
-        case .replayedExpired(let created, let expires):
-            if occurrence.kind == .scheduled {
-                entries[index].plan.lastSlotMs = max(entries[index].plan.lastSlotMs ?? .min, occurrence.at)
-            }
-            // Only the refresh key's basis changes: the state, local expiry and expiry timer stay.
-            entries[index].plan.reportCreatedAtMs = created
-            entries[index].plan.reportExpiresAtMs = expires
-            entries[index].refreshKeyMs = SlotMath.refreshTime(createdAtMs: created, expiresAtMs: expires, refreshBeforeMs: settings.refreshBeforeMs)
-            entries[index].refreshAtMs = now
-            entries[index].pending = nil
-            entries[index].attempt = 0
-            arm(slot, at: now)
-        case .retry(let retryAfterMs):
-            let cap = max(settings.backoff.baseMs, min(settings.backoff.capMs, entries[index].plan.intervalMs))
-            let policy = Backoff(baseMs: settings.backoff.baseMs, capMs: cap)
-            let unit = Double(random.next() >> 11) / Double(1 << 53)
-            let delay = policy.delay(attempt: entries[index].attempt, jitter: unit, retryAfterMs: retryAfterMs)
-            arm(slot, at: now + max(delay, 1))
-        case .skip(let stateKnown):
-            if occurrence.kind == .scheduled {
-                entries[index].plan.lastSlotMs = max(entries[index].plan.lastSlotMs ?? .min, occurrence.at)
-            } else {
-                // A refresh that cannot succeed: stop refreshing this report; the next slot tries again.
-                entries[index].refreshAtMs = nil
-            }
-            entries[index].plan.stateKnown = stateKnown && entries[index].plan.stateKnown
-            entries[index].pending = nil
-            entries[index].attempt = 0
-            if !entries[index].plan.stateKnown { entries[index].expiryGeneration &+= 1 }
-            place(slot, now: now, catchUp: false)
-        }
-    }
-
-    /// When to refresh a report on the local clock, or nil when no refresh is needed: the machine's next
-    /// slot comes before the report expires and within `refresh_before_expiry` of the refresh instant
-    /// (or before it), so that slot's check is the refresh and steady state costs one create per interval.
-    private func refreshInstant(_ index: Int, keyMs: Int64, expiresAtMs: Int64, localExpiresAtMs local: Int64, now: Int64) -> Int64? {
-        guard local > now else { return nil }
-        var refresh = local - (expiresAtMs - keyMs)
-        if refresh <= now { refresh = now + (local - now) / 2 }
-        refresh = max(refresh, now + Self.minimumRefreshGapMs)
-        guard refresh < local else { return nil }
-        let plan = entries[index].plan
-        let phase = entries[index].phaseMs
-        let current = SlotMath.slotStart(containing: now, intervalMs: plan.intervalMs, phaseMs: phase)
-        let nextSlot = (plan.lastSlotMs.map { $0 >= current } ?? false)
-            ? SlotMath.nextSlot(after: plan.lastSlotMs!, intervalMs: plan.intervalMs, phaseMs: phase) : current
-        if nextSlot <= local, refresh >= nextSlot - settings.refreshBeforeMs { return nil }
-        return refresh
-    }
-
-    /// The result of a check could not be recorded (disk full, read-only state directory): check the same
-    /// occurrence again after a backoff, so that nothing is announced that was not recorded.
-    public mutating func retryAfterStoreFailure(machineID: String, occurrence: Occurrence, now: Int64) {
-        guard let slot = slotByID[machineID] else { return }
-        let index = Int(slot)
-        guard !entries[index].inFlight, !entries[index].queued else { return }
-        if occurrence.kind == .scheduled, entries[index].plan.lastSlotMs == occurrence.at {
-            // Recorded nowhere, so not done: forget it was.
-            entries[index].plan.lastSlotMs = nil
-        }
-        entries[index].pending = occurrence
-        entries[index].attempt = max(entries[index].attempt, 1)
-        let unit = Double(random.next() >> 11) / Double(1 << 53)
-        let delay = settings.backoff.delay(attempt: entries[index].attempt, jitter: unit)
-        arm(slot, at: now + max(delay, 1))
     }
 
     /// When `fire(now:)` next has something to do (unix ms), or nil when nothing is scheduled.

@@ -214,10 +214,8 @@ public final class DriftEngine: @unchecked Sendable {
             return
         }
         if state.commit(step) { statusDirty = true }
-        if !fresh.isEmpty {
-            journal(fresh)
-            if step.records.contains(where: { !$0.outbox.isEmpty }) { callbacks.outbox() }
-        }
+        if !fresh.isEmpty { journal(fresh) }
+        if step.records.contains(where: { (!$0.outbox.isEmpty && $0.transition != nil) || !$0.notices.isEmpty }) { callbacks.outbox() }
         // Finished checks freed request slots: start what is due right here rather than through a
         // zero-delay timer (a round trip through the Dispatch manager thread per batch under load).
         let after = clock.nowMs()

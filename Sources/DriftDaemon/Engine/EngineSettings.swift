@@ -18,9 +18,12 @@ public struct EngineSettings: Sendable {
     public struct Subscription: Sendable, Hashable {
         public var webhookID: String
         public var events: Set<DriftState>
-        public init(webhookID: String, events: Set<DriftState>) {
+        /// Whether the webhook lists `check_failing` (checks failing / recovered notices).
+        public var checkFailing: Bool
+        public init(webhookID: String, events: Set<DriftState>, checkFailing: Bool = false) {
             self.webhookID = webhookID
             self.events = events
+            self.checkFailing = checkFailing
         }
     }
 

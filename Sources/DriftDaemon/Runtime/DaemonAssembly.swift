@@ -20,7 +20,7 @@ public enum DaemonAssembly {
                 requestTimeoutMs: config.api.timeoutMilliseconds),
             trigger: config.schedule.trigger,
             subscriptions: config.webhooks.map {
-                EngineSettings.Subscription(webhookID: WebhookEndpoint.id(forURL: $0.url), events: $0.states)
+                EngineSettings.Subscription(webhookID: WebhookEndpoint.id(forURL: $0.url), events: $0.states, checkFailing: $0.wantsCheckFailing)
             },
             failingAfter: config.schedule.failingAfter)
     }

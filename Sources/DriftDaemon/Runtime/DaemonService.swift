@@ -62,26 +62,20 @@ public final class DaemonService: Service, Sendable {
         } catch {
             throw DaemonError.startup(error.description)
         }
-        let client: AkuaClient
-        do {
-            client = try AkuaClient(configuration: DaemonAssembly.clientConfiguration(loaded, environment: environment), logger: logger)
-        } catch {
-            throw DaemonError.startup("[api]: \(error)")
-        }
-        let endpoints = try DaemonAssembly.endpoints(loaded)
         if let path = environment[SchedulerStallHook.environmentVariable], !path.isEmpty {
             logger.warning("test hook \(SchedulerStallHook.environmentVariable) is set: the scheduler stalls while \(path) exists")
         }
         let notifier = self.notifier
-        let dispatcher = makeDispatcher(endpoints: endpoints, database: database)
         // The engine's callbacks are fixed here; the outbox one finds whichever dispatcher is current, so a
         // reload that replaces the dispatcher never races the engine queue.
-        let callbacks = EngineCallbacks(
-            outbox: { [weak self] in self?.current.withLock { $0?.dispatcher }?.wake() },
-            status: { summary, next in _ = notifier.status(summary.statusLine(nextCheckInMs: next)) })
-        let engine = DriftEngine(
-            database: database, source: client, settings: DaemonAssembly.engineSettings(loaded), clock: engineClock,
-            logger: logger, callbacks: callbacks)
+        let assembled = try DaemonAssembly.assemble(
+            loaded, database: database, environment: environment, logger: logger, clock: engineClock, dispatcherClock: clock
+        ) { _ in
+            EngineCallbacks(
+                outbox: { [weak self] in self?.current.withLock { $0?.dispatcher }?.wake() },
+                status: { summary, next in _ = notifier.status(summary.statusLine(nextCheckInMs: next)) })
+        }
+        let (client, engine, dispatcher) = (assembled.client, assembled.engine, assembled.dispatcher)
         do {
             try engine.start()
         } catch {
@@ -97,9 +91,7 @@ public final class DaemonService: Service, Sendable {
     }
 
     private func makeDispatcher(endpoints: [WebhookEndpoint], database: AppDatabase) -> WebhookDispatcher {
-        WebhookDispatcher(
-            endpoints: endpoints, database: database, userAgent: "akua-driftd/\(akuaDriftdVersion)", logger: logger,
-            now: { [clock] in clock.nowMs() })
+        DaemonAssembly.dispatcher(endpoints: endpoints, database: database, logger: logger, clock: clock)
     }
 
     public func run() async throws {

@@ -73,24 +73,22 @@ struct EngineProbeCommand: AsyncParsableCommand {
         let database = try AppDatabase.open(path: loaded.config.state.path)
         let settings = DaemonAssembly.engineSettings(loaded)
         if steady { try Self.completeCurrentSlots(settings, database: database) }
-        let client = try AkuaClient(configuration: DaemonAssembly.clientConfiguration(loaded, environment: environment), logger: logger)
         let clock = SystemClock()
         let windowStart = clock.nowMs() + Int64(warmup * 1000)
         let windowEnd = windowStart + Int64(duration * 1000)
-        let dispatcher = WebhookDispatcher(
-            endpoints: try DaemonAssembly.endpoints(loaded), database: database, userAgent: "akua-driftd/\(akuaDriftdVersion)",
-            logger: logger, now: { SystemClock().nowMs() })
         let samples = Mutex<[Int64]>([])
         samples.withLock { $0.reserveCapacity(Int(duration * 2_000)) }
-        let engine = DriftEngine(
-            database: database, source: client, settings: settings, logger: logger,
-            callbacks: EngineCallbacks(
+        // Wired exactly as the daemon is (DaemonAssembly.assemble), with a lag probe on checkStarted.
+        let assembled = try DaemonAssembly.assemble(loaded, database: database, environment: environment, logger: logger) { dispatcher in
+            EngineCallbacks(
                 outbox: { [dispatcher] in dispatcher.wake() },
                 checkStarted: { occurrence, started in
                     // Lag from the occurrence's own instant (slot or refresh time), whatever the timer did.
                     guard started >= windowStart, started < windowEnd else { return }
                     samples.withLock { $0.append(started - occurrence) }
-                }))
+                })
+        }
+        let (client, engine, dispatcher) = (assembled.client, assembled.engine, assembled.dispatcher)
         try engine.start()
         let deliveries = Task { await dispatcher.run() }
         try await Task.sleep(for: .milliseconds(Int((warmup + duration) * 1000)))

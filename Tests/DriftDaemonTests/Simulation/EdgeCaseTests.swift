@@ -15,7 +15,7 @@ private final class OneMachine {
     var now: Int64 = OneMachine.t0
 
     init(intervalMs: Int64, ttlMs: Int64, flips: [Int64] = [], faults: ScriptedAPI.Faults = .init(), skewMs: Int64 = 0,
-         catchUpMs: Int64 = 5_000, refreshBeforeMs: Int64 = 1_000, subscriptions: Bool = true) throws {
+         catchUpMs: Int64 = 5_000, refreshBeforeMs: Int64 = 1_000, subscriptions: Bool = true, checkFailingWebhook: Bool = false) throws {
         api = ScriptedAPI(
             seed: 9, truth: ["mch_a": .init(initial: .inSync, flips: flips, ttlMs: ttlMs)], faults: faults,
             skewMs: skewMs, timeoutMs: 2_000)
@@ -24,7 +24,9 @@ private final class OneMachine {
             machines: [.init(id: "mch_a", name: "web-1", intervalMs: intervalMs)],
             scheduler: SchedulerSettings(maxInFlight: 4, refreshBeforeMs: refreshBeforeMs, catchUpWindowMs: catchUpMs, requestTimeoutMs: 2_000),
             trigger: "schedule",
-            subscriptions: subscriptions ? [.init(webhookID: "wh", events: Set(DriftState.allCases))] : [], failingAfter: 3)
+            subscriptions: (subscriptions ? [.init(webhookID: "wh", events: Set(DriftState.allCases))] : [])
+                + (checkFailingWebhook ? [.init(webhookID: "wh-checks", events: [], checkFailing: true)] : []),
+            failingAfter: 3)
         replica = try SimulatedReplica(name: "A", settings: settings, path: dir.file("state.sqlite"), seed: 1)
         try replica.start(now: now)
     }
@@ -240,11 +242,23 @@ struct EdgeCaseTests {
 
     @Test("11. checks failing after failing_after failures, journaled once, and once when recovered")
     func checksFailing() throws {
-        let m = try OneMachine(intervalMs: 10_000, ttlMs: 60_000, faults: .init(outages: [OneMachine.t0 + 15_000..<OneMachine.t0 + 200_000]))
-        try m.run(for: 400_000)
+        let m = try OneMachine(
+            intervalMs: 10_000, ttlMs: 60_000, faults: .init(outages: [OneMachine.t0 + 15_000..<OneMachine.t0 + 200_000]),
+            checkFailingWebhook: true)
+        try m.run(for: 100_000)
+        #expect(m.replica.state?.summary.failing == 1, "STATUS= counts the failing machine")
+        try m.run(for: 300_000)
         #expect(m.logs(JournalMessageID.checksFailing).count == 1)
         #expect(m.logs(JournalMessageID.checksRecovered).count == 1)
         #expect(m.replica.state?.summary.failing == 0)
+        // Only the webhook that lists check_failing gets the two notices, in order, each once.
+        let notices = try m.replica.database.dueDeliveries(webhook: "wh-checks", now: .max, limit: 100)
+        let types = notices.compactMap { try? JSONSerialization.jsonObject(with: Data($0.body)) as? [String: Any] }.compactMap { $0["type"] as? String }
+        // The outbox hands out a machine's events oldest first, one at a time: the failing notice, then (counted) the recovery.
+        #expect(types == ["machine.drift.check_failing"])
+        #expect(try m.replica.database.deliveryCounts(webhook: "wh-checks")["pending"] == 2)
+        let states = try m.replica.database.dueDeliveries(webhook: "wh", now: .max, limit: 100)
+        #expect(states.allSatisfy { String(decoding: $0.body, as: UTF8.self).contains("machine.drift.transition") })
     }
 
     @Test("12. 401 pauses the whole queue: one probe at a time, logged once per streak")

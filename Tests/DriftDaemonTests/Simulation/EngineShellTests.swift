@@ -1,0 +1,93 @@
+import AkuaAPI
+import Dispatch
+import DriftCore
+import DriftDaemon
+import DriftStore
+import DriftTestSupport
+import Foundation
+import Synchronization
+import Testing
+
+/// A wall clock and an elapsed-time clock the test sets by hand.
+private final class ManualClock: EngineClock, Sendable {
+    let wall = Atomic<Int64>(FleetSimulation.t0)
+    let elapsed = Atomic<Int64>(1_000_000)
+    func nowMs() -> Int64 { wall.load(ordering: .relaxed) }
+    func elapsedMs() -> Int64? { elapsed.load(ordering: .relaxed) }
+    func advance(_ ms: Int64) {
+        wall.add(ms, ordering: .relaxed)
+        elapsed.add(ms, ordering: .relaxed)
+    }
+}
+
+/// A timer driver that only remembers what the engine asked for; the test fires it.
+private final class ManualTimer: EngineTimerDriver, @unchecked Sendable {
+    private let lock = NSLock()
+    private var queue: DispatchQueue?
+    private var handler: (@Sendable () -> Void)?
+    private var delay: Int64?
+    func start(queue: DispatchQueue, handler: @escaping @Sendable () -> Void) {
+        lock.withLock { self.queue = queue; self.handler = handler }
+    }
+    func schedule(delayMs: Int64?) { lock.withLock { delay = delayMs } }
+    func cancel() { lock.withLock { handler = nil } }
+    var armedDelay: Int64? { lock.withLock { delay } }
+    /// Runs the timer's handler on the engine queue and waits for it.
+    func fire() {
+        let (queue, handler) = lock.withLock { (self.queue, self.handler) }
+        guard let queue, let handler else { return }
+        queue.sync { handler() }
+    }
+}
+
+/// Answers every create at once with a fresh report (one per key), on the API's clock = the wall clock.
+private final class InstantSource: DriftReportSource {
+    let clock: ManualClock
+    let keys = Mutex<[String]>([])
+    init(clock: ManualClock) { self.clock = clock }
+    func createDriftReport(machineID: String, idempotencyKey: String, trigger: String) async throws(AkuaAPIError) -> DriftReport {
+        keys.withLock { $0.append(idempotencyKey) }
+        let now = clock.nowMs() / 1000
+        return DriftReport(id: "drr_\(idempotencyKey.suffix(8))", machineID: machineID, state: .inSync, etag: "e",
+                           createdAt: now, startedAt: now, expiresAt: now + 600)
+    }
+}
+
+@Suite("DriftEngine's I/O step under a fake clock and a manual timer")
+struct EngineShellTests {
+    @Test("the timer driver is armed for the next check; a backward wall-clock jump is noticed, logged once, and checking goes on")
+    func backwardJumpThroughTheShell() async throws {
+        let dir = try TemporaryDirectory("akua-shell")
+        let clock = ManualClock(), timer = ManualTimer(), logs = LogCapture()
+        let source = InstantSource(clock: clock)
+        let interval: Int64 = 60_000
+        let engine = DriftEngine(
+            database: try AppDatabase.open(path: dir.file("state.sqlite")), source: source,
+            settings: EngineSettings(
+                machines: [.init(id: "mch_a", name: nil, intervalMs: interval)],
+                scheduler: SchedulerSettings(catchUpWindowMs: 1_000, requestTimeoutMs: 2_000), trigger: "schedule", subscriptions: []),
+            clock: clock, timer: timer, logger: logs.logger(), seed: 1)
+        try engine.start()
+        defer { Task { await engine.stop(graceMs: 0) } }
+        /// Moves the clock to the armed wake-up, fires, and waits until the check's result is recorded.
+        func step() async throws {
+            let delay = try #require(timer.armedDelay)
+            #expect(delay <= interval + 1_000, "armed \(delay) ms ahead")
+            clock.advance(delay)
+            let before = source.keys.withLock { $0.count }
+            timer.fire()
+            try await eventually(timeout: .seconds(5), "the check ran and its result was recorded") {
+                source.keys.withLock { $0.count } > before && engine.snapshot().core.nextDue(machineID: "mch_a") != nil
+            }
+        }
+        for _ in 0..<3 { try await step() }
+        // The wall clock goes back an hour while elapsed time goes on.
+        clock.wall.add(-3_600_000, ordering: .relaxed)
+        for _ in 0..<3 { try await step() }
+        let jumps = logs.records.filter { "\($0.metadata["message_id"] ?? "")" == JournalMessageID.clockJumped }
+        #expect(jumps.count == 1, "logged \(jumps.count) times")
+        let keys = source.keys.withLock { $0 }
+        #expect(keys.count == 6)
+        #expect(Set(keys).count == keys.count, "a key was reused after the jump: \(keys)")
+    }
+}
