@@ -19,11 +19,14 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         let path: String
+        var failingAfter = 3
         if let statePath {
             path = statePath
         } else {
             switch ConfigLoader.load(path: config.path) {
-            case .success(let loaded): path = loaded.config.state.path
+            case .success(let loaded):
+                path = loaded.config.state.path
+                failingAfter = loaded.config.schedule.failingAfter
             case .failure(let error):
                 for diagnostic in error.diagnostics { FileHandle.standardError.write(Data((diagnostic.description + "\n").utf8)) }
                 throw ExitCode(78)
@@ -33,7 +36,7 @@ struct StatusCommand: ParsableCommand {
             let database = try AppDatabase.openReadOnly(path: path)
             let machines = try database.machines()
             let skew = try? database.clockSkewMs()
-            print(json ? StatusReport.json(machines) : StatusReport.table(machines, nowMs: SystemClock().nowMs(), clockSkewMs: skew ?? nil))
+            print(json ? StatusReport.json(machines) : StatusReport.table(machines, nowMs: SystemClock().nowMs(), clockSkewMs: skew ?? nil, failingAfter: failingAfter))
         } catch {
             FileHandle.standardError.write(Data("akua-driftd: \(error)\n".utf8))
             throw ExitCode(1)

@@ -331,6 +331,40 @@ struct APIFaultTests {
         }
     }
 
+    @Test("404 from an unavailable drift operation is one fleet-wide error, not gone machines; confirmed once per interval")
+    func operationUnavailable() async throws {
+        let seed = ReliabilitySeed.seed("API drift operation unavailable", default: 0xFA44)
+        try await EngineHarness.run(Self.options(seed: seed)) { h in
+            try await h.waitUntilAllKnown()
+            let start = wallMs()
+            try h.control.setDriftOpsStatus(404)
+            try await eventually(timeout: .seconds(10), "the operator error is logged") {
+                h.logs.records.contains { $0.metadata["message_id"] == "\(JournalMessageID.apiOperationUnavailable)" }
+            }
+            // Past every report's lifetime: the machines turn unknown by expiry, never as "gone".
+            try await eventually(timeout: .seconds(20), "the machines turn unknown once their reports expired") {
+                try h.rows().values.allSatisfy { $0.state == "unknown" }
+            }
+            let end = wallMs()
+            for id in [Self.faulty] + Self.steady {
+                let causes = try h.transitions(id).filter { $0.at >= start }.map(\.cause)
+                #expect(!causes.contains(.machineGone), "\(id) was announced gone: \(causes)")
+                #expect(causes.allSatisfy { $0 == .expired })
+            }
+            let errors = h.logs.records.filter { $0.metadata["message_id"] == "\(JournalMessageID.apiOperationUnavailable)" }
+            #expect(errors.count == 1, "\(errors.count) operator errors for one condition")
+            // A 404 is confirmed with GET /machines/{id}, but once per interval for the fleet, not per create.
+            let failed = ([Self.faulty] + Self.steady).flatMap { h.recorder.calls(of: $0) }.filter { !$0.succeeded && $0.startMs >= start }.count
+            let confirmations = h.recorder.confirmations.load(ordering: .relaxed)
+            #expect(confirmations >= 1)
+            #expect(confirmations * 2 <= failed + 2, "\(confirmations) confirmations for \(failed) failed creates in \(end - start) ms")
+            try h.control.setDriftOpsStatus(nil)
+            try await eventually(timeout: .seconds(15), "every machine is known again once the operation is back") {
+                try h.rows().values.allSatisfy { $0.state != "unknown" && $0.last_error == nil }
+            }
+        }
+    }
+
     @Test("a new token in the token file plus a reload (the SIGHUP path) recovers from 401")
     func tokenFileReload() async throws {
         let seed = ReliabilitySeed.seed("API 401 token file reload", default: 0xFA43)

@@ -74,7 +74,7 @@ public enum StatusReport {
     }
 
     /// An aligned table: MACHINE NAME STATE SINCE REPORT EXPIRES LAST ERROR, times relative to `nowMs`.
-    public static func table(_ machines: [MachineRecord], nowMs: Int64, clockSkewMs: Int64? = nil) -> String {
+    public static func table(_ machines: [MachineRecord], nowMs: Int64, clockSkewMs: Int64? = nil, failingAfter: Int = 3) -> String {
         var lines: [[String]] = [["MACHINE", "NAME", "STATE", "SINCE", "REPORT", "EXPIRES", "LAST ERROR"]]
         for record in machines {
             lines.append([
@@ -90,7 +90,10 @@ public enum StatusReport {
         var widths = [Int](repeating: 0, count: 7)
         for line in lines { for (i, cell) in line.enumerated() { widths[i] = max(widths[i], cell.count) } }
         var summary = FleetSummary()
-        for record in machines { summary.add(record.state) }
+        for record in machines {
+            summary.add(record.state)
+            if record.consecutiveFailures >= failingAfter { summary.failing += 1 }
+        }
         let body = lines.map { line in
             line.enumerated().map { i, cell in i == line.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
                 .joined(separator: "  ")

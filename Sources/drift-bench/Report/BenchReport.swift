@@ -120,6 +120,10 @@ struct BenchReport: Codable, Sendable {
             Row(label: "idle: checks + watchdog pings per minute", value: { r in
                     r.idle.map { "\(fmt($0.checksPerMinute, 0)) + \(fmt($0.watchdogPingsPerMinute, 0))" } ?? "—" },
                 target: "", check: nil),
+            // Issue 9 item 6: steady state costs one create per machine per interval (here 1 h, TTL ≥ interval).
+            Row(label: "idle: creates per machine per hour (bound: 1 per interval)", value: { r in
+                    r.idle.map { fmt($0.dueChecksPerMinute > 0 ? $0.checksPerMinute / $0.dueChecksPerMinute : nil, 2) } ?? "—" },
+                target: "≤ 1", check: nil),
             Row(label: "idle: process wake-ups per minute", value: { fmt($0.idle?.wakeupsPerMinute, 0) }, target: "", check: nil),
             Row(label: "idle: wake-ups per check or ping", value: { fmt($0.idle?.wakeupsPerEvent, 1) },
                 target: "no polling", check: nil),

@@ -22,6 +22,8 @@ final class OffsetClock: EngineClock, Sendable {
 /// Every create the engine sent, as seen from the engine's side of the wire, and how many ran at once
 /// per idempotency key and per machine.
 final class CallRecorder: Sendable {
+    /// `GET /machines/{id}` requests made to confirm a 404.
+    let confirmations = Atomic<Int>(0)
     struct Call: Sendable {
         var machineID: String
         var key: String
@@ -80,7 +82,8 @@ struct RecordingSource: DriftReportSource {
     }
 
     func machineExists(machineID: String) async throws(AkuaAPIError) -> Bool? {
-        try await inner.machineExists(machineID: machineID)
+        recorder.confirmations.add(1, ordering: .relaxed)
+        return try await inner.machineExists(machineID: machineID)
     }
 
     func createSourcedReport(machineID: String, idempotencyKey: String, trigger: String) async throws(AkuaAPIError) -> SourcedReport {
