@@ -61,6 +61,9 @@ enum APIFault: String, CaseIterable, Sendable, CustomTestStringConvertible {
 
     var seedOffset: UInt64 { UInt64(Self.allCases.firstIndex(of: self)!) }
 
+    /// A complete body that breaks the schema would come back identical: never retried with the same key.
+    var isSchemaViolation: Bool { self == .missingState || self == .unknownState || self == .oversizedBody }
+
     /// A 429 with Retry-After is about the client, not the machine: it pauses the whole queue.
     var isFleetWide: Bool { retryAfterFloorMs != nil }
 }
@@ -122,14 +125,16 @@ struct APIFaultTests {
                 return row.state == "in_sync" && row.last_error == nil && row.consecutive_failures == 0
             }
             try Self.verify(h, faultStart: faultStart, faultEnd: faultEnd, before: before, during: during,
-                            retryAfterFloorMs: fault.retryAfterFloorMs, fleetWide: fault.isFleetWide)
+                            retryAfterFloorMs: fault.retryAfterFloorMs, fleetWide: fault.isFleetWide,
+                            notRetried: fault.isSchemaViolation)
         }
     }
 
     /// The checks shared by every fault.
     static func verify(
         _ h: EngineHarness, faultStart: Int64, faultEnd: Int64, before: SimulatorStats, during: SimulatorStats,
-        retryAfterFloorMs: Int64?, failingMachines: [String] = [faulty], backoffResetAt: Int64 = .max, fleetWide: Bool = false
+        retryAfterFloorMs: Int64?, failingMachines: [String] = [faulty], backoffResetAt: Int64 = .max, fleetWide: Bool = false,
+        notRetried: Bool = false
     ) throws {
         // Keeps checking the other machines, which stay healthy (a fleet-wide pause holds them too, by design).
         let seconds = Double(faultEnd - faultStart) / 1000
@@ -155,6 +160,11 @@ struct APIFaultTests {
                 && calls[index + 1].startMs < backoffResetAt {
                 failures += 1
                 let next = calls[index + 1]
+                if notRetried {
+                    // Not a retry: the next request is the next occurrence, with its own key.
+                    #expect(next.key != calls[index].key, "\(id): a contract-breaking body was retried with the same key")
+                    continue
+                }
                 let minimum = Self.minimumDelay(h, afterAttempt: attempts[index], intervalMs: interval, retryAfterMs: retryAfterFloorMs)
                 let gap = next.startMs - calls[index].endMs
                 gaps.append("\(gap)≥\(minimum)")

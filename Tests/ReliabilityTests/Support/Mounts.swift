@@ -8,19 +8,8 @@ enum Mounts {
     /// Runs a command to completion synchronously (usable in `defer`); returns its status and output.
     @discardableResult
     static func sh(_ executable: String, _ arguments: [String]) -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        do { try process.run() } catch { return (-1, "\(error)") }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        TestPreconditions.run(executable, arguments)
     }
-
-    static var isRoot: Bool { getuid() == 0 }
 
     static func tmpfs(at path: String, sizeKB: Int) throws {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
