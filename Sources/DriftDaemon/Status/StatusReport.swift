@@ -99,7 +99,9 @@ public enum StatusReport {
                 .joined(separator: "  ")
         }
         var footer = ["", summary.statusLine(nextCheckInMs: nil)]
-        if let skew = clockSkewMs {
+        if let skew = clockSkewMs, abs(skew) < 1_000 {
+            footer.append("Akua API clock agrees with this host (within 1 s)")
+        } else if let skew = clockSkewMs {
             let warn = abs(skew) > 5_000 ? " (over 5 s: check NTP on this host)" : ""
             footer.append("Akua API clock \(skew >= 0 ? "ahead of" : "behind") this host by \(DurationText.format(milliseconds: abs(skew) / 1000 * 1000))\(warn)")
         }
