@@ -32,7 +32,7 @@ struct StandardWebhooksVectorTests {
 
     @Test("the independent verifier agrees with the specification's example and with the signer on 200 random messages")
     func independentVerifierAgrees() async throws {
-        let checker = try IndependentWebhookCheck(secret: Self.secret)
+        let checker = try await IndependentWebhookCheck.start(secret: Self.secret)
         defer { checker.stop() }
         let known = await checker.check(id: Self.msgID, timestamp: String(Self.timestamp), signature: Self.expected, body: Array(Self.payload.utf8))
         #expect(known.signatureOK)

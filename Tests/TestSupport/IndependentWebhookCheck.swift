@@ -57,6 +57,24 @@ public final class IndependentWebhookCheck: @unchecked Sendable {
         Thread.detachNewThread { [self] in readLoop(buffer: remaining) }
     }
 
+    /// Starts a checker on a thread of its own: starting Python and waiting for its "ready" blocks, and
+    /// must not hold one of the few cooperative threads the other tests' tasks run on.
+    public static func start(secret: String) async throws -> IndependentWebhookCheck {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try IndependentWebhookCheck(secret: secret) }) }
+        }
+    }
+
+    /// Ends the checker on a thread of its own (waiting for the process blocks).
+    public func stopped() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread { [self] in
+                stop()
+                continuation.resume()
+            }
+        }
+    }
+
     /// Checks one request as it arrived: the raw `webhook-id`, `webhook-timestamp` and `webhook-signature`.
     public func check(id: String, timestamp: String, signature: String, body: [UInt8]) async -> Verdict {
         let request: [String: String] = ["id": id, "timestamp": timestamp, "signature": signature, "body": Data(body).base64EncodedString()]

@@ -85,7 +85,7 @@ public final class TestWebhookReceiver: Sendable {
     /// Starts a receiver on `127.0.0.1:port` (0 picks a free port).
     public static func start(secret: String, port: Int = 0) async throws -> TestWebhookReceiver {
         let signer = try WebhookSigner(secret: secret)
-        let checker = try IndependentWebhookCheck(secret: secret)
+        let checker = try await IndependentWebhookCheck.start(secret: secret)
         let shared = Shared()
         let server: LoopbackWebhookServer
         do {
@@ -163,7 +163,7 @@ public final class TestWebhookReceiver: Sendable {
         shared.closed.withLock { $0 = true }
         await server.shutdown()
         await settled()
-        checker.stop()
+        await checker.stopped()
         recordProblems(sourceLocation: sourceLocation)
     }
 }
