@@ -332,7 +332,9 @@ struct DiskAndProcessTests {
                 let slot = SlotMath.slotStart(containing: call.engineStartMs, intervalMs: interval, phaseMs: phase)
                 if occurrence.at < jumpedTo - interval {
                     let before = SlotMath.slotStart(containing: call.engineStartMs - 3_600_000, intervalMs: interval, phaseMs: phase)
-                    #expect(occurrence.at == before && call.startMs - jumpWall < 200,
+                    // Its task may start late on a loaded machine (hundreds of ms); a stale slot chosen after the
+                    // jump would come seconds later, with the catch-up spread.
+                    #expect(occurrence.at == before && call.startMs - jumpWall < 1_000,
                             "\(call.machineID) checked \(call.startMs - jumpWall) ms after the jump for an old occurrence \(occurrence)")
                 } else {
                     // The occurrence is fixed when the scheduler fires; the call itself may land a few ms into
