@@ -343,6 +343,11 @@ public struct SchedulerCore: Sendable {
         return timers.min?.at
     }
 
+    /// The interval of `machineID`, if it is watched.
+    public func intervalMs(machineID: String) -> Int64? {
+        slotByID[machineID].map { entries[Int($0)].plan.intervalMs }
+    }
+
     /// The next time `machineID` is due to be checked (for status output).
     public func nextDue(machineID: String) -> Int64? {
         guard let slot = slotByID[machineID] else { return nil }

@@ -143,8 +143,7 @@ public struct EngineState: Sendable {
                 machine.state = transition.state
             }
             machine.report = nil
-            if occurrence.kind == .scheduled { record.completedSlot = occurrence.at }
-            core.complete(machineID: id, occurrence: occurrence, outcome: .skip(stateKnown: false), now: now)
+            giveUp(id, occurrence, stateKnown: false, now: now, record: &record)
             step.retryOnStoreFailure.append((id, occurrence))
         case .failure(let error) where error.isSchemaViolation:
             invalidReport(id, occurrence, message: error.description, now: now, machine: &machine, record: &record, step: &step)
@@ -152,15 +151,10 @@ public struct EngineState: Sendable {
             failure(id, occurrence, error, now: now, machine: &machine, record: &record, step: &step)
         case .operationUnavailable(let error):
             countFailure(id, message: error.description, machine: &machine, record: &record, step: &step)
-            let interval = settings.machines.first { $0.id == id }?.intervalMs ?? 60_000
-            fleet.operationUnavailableUntilMs = now + interval
-            if !fleet.operationUnavailableLogged {
-                fleet.operationUnavailableLogged = true
-                step.logs.append(log(.error, "the Akua API's drift report operation is unavailable (\(error.description)) although GET /machines/\(id) knows the machine; states are kept until their reports expire",
-                                     id, messageID: JournalMessageID.apiOperationUnavailable, error: error.description))
-            }
-            if occurrence.kind == .scheduled { record.completedSlot = occurrence.at }
-            core.complete(machineID: id, occurrence: occurrence, outcome: .skip(stateKnown: true), now: now)
+            // The scheduler knows the interval: no scan of the fleet per completion.
+            fleet.operationUnavailableUntilMs = now + (core.intervalMs(machineID: id) ?? 60_000)
+            operationUnavailable(error, confirmedBy: id, step: &step)
+            giveUp(id, occurrence, stateKnown: true, now: now, record: &record)
         }
         return false
     }
@@ -177,8 +171,7 @@ public struct EngineState: Sendable {
             step.logs.append(log(.error, "the Akua API returned an unusable report for machine \(label(id, machine)): \(message); keeping the previous state until it expires",
                                  id, messageID: JournalMessageID.invalidReport, error: message))
         }
-        if occurrence.kind == .scheduled { record.completedSlot = occurrence.at }
-        core.complete(machineID: id, occurrence: occurrence, outcome: .skip(stateKnown: true), now: now)
+        giveUp(id, occurrence, stateKnown: true, now: now, record: &record)
     }
 
     private mutating func failure(
@@ -208,21 +201,34 @@ public struct EngineState: Sendable {
             // Handled with `.machineGone` by the caller; kept for exhaustiveness.
             core.complete(machineID: id, occurrence: occurrence, outcome: .skip(stateKnown: false), now: now)
         case .unsupported:
-            if !fleet.operationUnavailableLogged {
-                fleet.operationUnavailableLogged = true
-                step.logs.append(log(.error, "the Akua API's drift report operation is unavailable: \(message)",
-                                     id, messageID: JournalMessageID.apiOperationUnavailable, error: message))
-            }
-            if occurrence.kind == .scheduled { record.completedSlot = occurrence.at }
-            core.complete(machineID: id, occurrence: occurrence, outcome: .skip(stateKnown: true), now: now)
+            operationUnavailable(error, confirmedBy: nil, step: &step)
+            giveUp(id, occurrence, stateKnown: true, now: now, record: &record)
         case .idempotencyConflict, .invalidRequest, .configuration, .notFound, .unexpectedStatus:
             if !machine.operatorLogged {
                 machine.operatorLogged = true
                 step.logs.append(log(.error, text, id, messageID: JournalMessageID.checkFailing, error: message))
             }
-            if occurrence.kind == .scheduled { record.completedSlot = occurrence.at }
-            core.complete(machineID: id, occurrence: occurrence, outcome: .skip(stateKnown: true), now: now)
+            giveUp(id, occurrence, stateKnown: true, now: now, record: &record)
         }
+    }
+
+    /// Gives the occurrence up until the machine's next slot (a scheduled one counts as done).
+    private mutating func giveUp(_ id: String, _ occurrence: Occurrence, stateKnown: Bool, now: Int64, record: inout CheckRecord) {
+        if occurrence.kind == .scheduled { record.completedSlot = occurrence.at }
+        core.complete(machineID: id, occurrence: occurrence, outcome: .skip(stateKnown: stateKnown), now: now)
+    }
+
+    /// The drift report operation answers 404/405/501: one fleet-wide operator error, logged once.
+    private mutating func operationUnavailable(_ error: AkuaAPIError, confirmedBy id: String?, step: inout EngineStep) {
+        guard !fleet.operationUnavailableLogged else { return }
+        fleet.operationUnavailableLogged = true
+        let why = id.map { " although GET /machines/\($0) knows the machine" } ?? ""
+        var entry = EngineLogRecord(
+            level: .error,
+            message: "the Akua API's drift report operation is unavailable (\(error.description))\(why); states are kept until their reports expire",
+            metadata: ["message_id": "\(JournalMessageID.apiOperationUnavailable)", "drift_error": "\(error.description)"])
+        if let id { entry.metadata["drift_machine_id"] = "\(id)" }
+        step.logs.append(entry)
     }
 
     /// Counts a failed check and announces "checks failing" once the streak reaches `failing_after`.
