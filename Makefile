@@ -18,7 +18,8 @@ demo: deps
 	.build/debug/akua-driftd demo
 
 ## test: every suite. Unit and integration tests (Swift Testing, real SQLite files, loopback HTTP,
-## real journald in a private mount namespace), then the deterministic fleet simulation on its own (CPU-bound
+## real journald in a private mount namespace; one test at a time, ~50 s: on two cores, CPU-bound property tests in
+## parallel starved the loopback tests' 5 s timeouts), then the deterministic fleet simulation on its own (CPU-bound
 ## for about 30 s: AKUA_SIM_SEED and AKUA_SIM_HOURS replay or lengthen it), then the heavy reliability suite on its own (chaos,
 ## fuzzing and fault injection would otherwise starve the timing of the others), a smoke run of the
 ## benchmark harness (1,000 machines) so it cannot rot, then the system test under a real systemd.
@@ -36,7 +37,7 @@ test: deps
 	$(SWIFT) build --product akua-driftd
 	$(SWIFT) build --product akua-sim
 	@rm -rf $(TEST_LOGS) && mkdir -p $(TEST_LOGS)
-	@$(STAGE) unit swift -- $(SWIFT) test --skip-build --skip ReliabilityTests --skip FleetSimulationTests
+	@$(STAGE) unit swift -- $(SWIFT) test --skip-build --no-parallel --skip ReliabilityTests --skip FleetSimulationTests
 	@$(STAGE) simulation swift -- $(SWIFT) test --skip-build --filter FleetSimulationTests
 	@$(STAGE) reliability swift -- $(SWIFT) test --skip-build --filter ReliabilityTests
 	@$(STAGE) bench-smoke check -- $(MAKE) --no-print-directory bench-smoke
