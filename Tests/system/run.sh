@@ -704,6 +704,17 @@ else
     not_ok "(h) the daemon logged no EPERM/ENOSYS complaints under the sandbox" "$complaints"
 fi
 
+# 12b. Feature checks: each file in Tests/system/checks/*.sh (sorted) is sourced here, with the
+# service running its 4-machine config, the helpers above (in_ct, check, ok, not_ok, poll, sim_admin,
+# settle, write_config) and $WORK, $LEADER, $UNIT, $SIM_ROOT, $RECEIVER_ROOT set. A file leaves the
+# service running with a working config when it is done.
+for feature_checks in "$HERE"/checks/*.sh; do
+    [ -e "$feature_checks" ] || continue
+    note "feature checks: $(basename "$feature_checks")"
+    # shellcheck source=/dev/null
+    . "$feature_checks"
+done
+
 # 13. Clean stop, then purge.
 check "systemctl stop $UNIT" timeout 40 nsenter -t "$LEADER" -a -- systemctl stop "$UNIT"
 stop_props=$(in_ct systemctl show -p ActiveState,Result,ExecMainCode,ExecMainStatus "$UNIT")

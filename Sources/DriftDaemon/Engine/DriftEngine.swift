@@ -102,6 +102,7 @@ public final class DriftEngine: @unchecked Sendable {
         defer { MemoryTrim.soon() }
         queue.sync {
             let now = clock.nowMs()
+            noticeClockJump(now: now)
             state.settings = newSettings
             state.core.updateSettings(newSettings.scheduler)
             state.load(records, keepMemory: true, now: now)
@@ -198,6 +199,8 @@ public final class DriftEngine: @unchecked Sendable {
         let batch = completions
         completions.removeAll(keepingCapacity: true)
         let now = clock.nowMs()
+        // A jump noticed only at the next timer would shift the instants this batch sets a second time.
+        noticeClockJump(now: now)
         let database = self.database
         let step = state.reduce(batch, now: now) { id in (try? database.machine(id: id))?.report }
         for entry in step.logs { logger.log(level: entry.level, "\(entry.message)", metadata: entry.metadata) }

@@ -10,12 +10,16 @@ import Synchronization
 import Testing
 
 /// The real wall clock plus an adjustable offset: the engine's injected clock and, when shared, the
-/// simulator's, so a test can jump "the host's clock" by an hour without waiting.
+/// simulator's, so a test can jump "the host's clock" by an hour without waiting. Elapsed time is not
+/// offset: a jump is a step of the wall clock only.
 final class OffsetClock: EngineClock, Sendable {
     private let offset = Atomic<Int64>(0)
 
     func nowMs() -> Int64 { SystemClock().nowMs() + offset.load(ordering: .relaxed) }
     func jump(byMs delta: Int64) { offset.wrappingAdd(delta, ordering: .relaxed) }
+    /// Elapsed time is the host's own (CLOCK_BOOTTIME): setting the wall clock does not move it, so the
+    /// engine tells a jump from time passing exactly as it does in production.
+    func elapsedMs() -> Int64? { SystemClock().elapsedMs() }
     var unixSeconds: Double { Double(nowMs()) / 1000 }
 }
 
