@@ -53,6 +53,35 @@ private final class InstantSource: DriftReportSource {
     }
 }
 
+/// Like `InstantSource`, but the first create waits until the test opens the gate: a check in flight
+/// across a wall-clock jump.
+private final class GatedSource: DriftReportSource {
+    let inner: InstantSource
+    let gate = Mutex<(open: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+    let waiting = Atomic<Bool>(false)
+    init(clock: ManualClock) { inner = InstantSource(clock: clock) }
+    func open() {
+        let waiter = gate.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.open = true
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+    func createDriftReport(machineID: String, idempotencyKey: String, trigger: String) async throws(AkuaAPIError) -> DriftReport {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumeNow = gate.withLock { state -> Bool in
+                if state.open { return true }
+                state.waiter = continuation
+                return false
+            }
+            waiting.store(true, ordering: .relaxed)
+            if resumeNow { continuation.resume() }
+        }
+        return try await inner.createDriftReport(machineID: machineID, idempotencyKey: idempotencyKey, trigger: trigger)
+    }
+}
+
 @Suite("DriftEngine's I/O step under a fake clock and a manual timer")
 struct EngineShellTests {
     @Test("the timer driver is armed for the next check; a backward wall-clock jump is noticed, logged once, and checking goes on")
@@ -89,5 +118,48 @@ struct EngineShellTests {
         let keys = source.keys.withLock { $0 }
         #expect(keys.count == 6)
         #expect(Set(keys).count == keys.count, "a key was reused after the jump: \(keys)")
+    }
+
+    @Test("a check in flight across a forward wall-clock jump: its result is placed once in the new time, and checking goes on at the rhythm")
+    func checkInFlightAcrossAJump() async throws {
+        let dir = try TemporaryDirectory("akua-shell-jump")
+        let clock = ManualClock(), timer = ManualTimer(), logs = LogCapture()
+        let source = GatedSource(clock: clock)
+        let interval: Int64 = 60_000
+        let engine = DriftEngine(
+            database: try AppDatabase.open(path: dir.file("state.sqlite")), source: source,
+            settings: EngineSettings(
+                machines: [.init(id: "mch_a", name: nil, intervalMs: interval)],
+                scheduler: SchedulerSettings(catchUpWindowMs: 1_000, requestTimeoutMs: 2_000), trigger: "schedule", subscriptions: []),
+            clock: clock, timer: timer, logger: logs.logger(), seed: 1)
+        try engine.start()
+        defer { Task { await engine.stop(graceMs: 0) } }
+        // The first check starts and hangs on the wire.
+        clock.advance(try #require(timer.armedDelay))
+        timer.fire()
+        try await eventually(timeout: .seconds(5), "the first check is on the wire") { source.waiting.load(ordering: .relaxed) }
+        // The wall clock steps forward an hour while it is in flight; then its answer arrives. No timer fires
+        // in between, so the batch that records it is the first to see the new time.
+        clock.wall.add(3_600_000, ordering: .relaxed)
+        source.open()
+        try await eventually(timeout: .seconds(5), "the first result is recorded") {
+            engine.snapshot().core.nextDue(machineID: "mch_a") != nil
+        }
+        // Two more rounds: each armed wake-up is within an interval, and each one checks the machine. Had the
+        // jump been applied again at the next wake-up, the machine's next check would be an hour away.
+        for round in 1...2 {
+            let delay = try #require(timer.armedDelay)
+            #expect(delay <= interval + 1_000, "round \(round): armed \(delay) ms ahead")
+            clock.advance(delay)
+            let before = source.inner.keys.withLock { $0.count }
+            timer.fire()
+            try await eventually(timeout: .seconds(5), "round \(round): the machine is checked at its slot") {
+                source.inner.keys.withLock { $0.count } > before && engine.snapshot().core.nextDue(machineID: "mch_a") != nil
+            }
+            let due = try #require(engine.snapshot().core.nextDue(machineID: "mch_a"))
+            #expect(due - clock.nowMs() <= interval, "round \(round): next check \(due - clock.nowMs()) ms ahead")
+        }
+        let jumps = logs.records.filter { "\($0.metadata["message_id"] ?? "")" == JournalMessageID.clockJumped }
+        #expect(jumps.count == 1, "logged \(jumps.count) times")
     }
 }
