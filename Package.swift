@@ -7,6 +7,13 @@ let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
+/// Build stamp for `akua-driftd --version`: the Makefile's release build sets AKUA_BUILD_REVISION, AKUA_BUILD_DATE
+/// and AKUA_BUILD_SWIFT; they become C defines of CBuildInfo only (a plain `swift build` leaves them empty).
+let buildStamp: [CSetting] = ["AKUA_BUILD_REVISION", "AKUA_BUILD_DATE", "AKUA_BUILD_SWIFT"].compactMap { key in
+    guard let value = Context.environment[key], !value.isEmpty else { return nil }
+    return .define(key, to: "\"" + value.filter { $0 != "\\" && $0 != "\"" } + "\"")
+}
+
 let package = Package(
     name: "akua-driftd",
     platforms: [.macOS(.v15)],
@@ -27,6 +34,9 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // libsystemd (sd-daemon, sd-journal) through a [system] module map; Linux only.
@@ -35,10 +45,13 @@ let package = Package(
             pkgConfig: "libsystemd",
             providers: [.apt(["libsystemd-dev"])]
         ),
+        // The build stamp (git revision, build date, Swift version) as C string constants; see `buildStamp`.
+        .target(name: "CBuildInfo", cSettings: buildStamp),
         // Pure core: durations, schedule math, idempotency keys, transitions, retry policies. No I/O.
         .target(
             name: "DriftCore",
             dependencies: [
+                "CBuildInfo",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HeapModule", package: "swift-collections"),
             ],
@@ -47,14 +60,20 @@ let package = Package(
         // The TOML config file: parsing, validation, FILE:LINE: key: diagnostics.
         .target(
             name: "DriftConfig",
-            dependencies: ["DriftCore", "TOMLKit"],
+            dependencies: ["DriftCore", "TOMLKit", .product(name: "Mustache", package: "swift-mustache")],
+            swiftSettings: strict
+        ),
+        // HTTPS_PROXY/HTTP_PROXY/NO_PROXY from the environment, shared by the API client and the webhooks.
+        .target(
+            name: "DriftProxy",
+            dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client")],
             swiftSettings: strict
         ),
         // Client of Akua's machines and drift report API.
         .target(
             name: "AkuaAPI",
             dependencies: [
-                "DriftCore",
+                "DriftCore", "DriftProxy",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -94,8 +113,9 @@ let package = Package(
         .target(
             name: "DriftWebhooks",
             dependencies: [
-                "DriftCore", "DriftStore",
+                "DriftCore", "DriftStore", "DriftProxy",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -114,11 +134,25 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Prometheus metrics: the registry, the metric names, /proc process metrics and the HTTP listener.
+        .target(
+            name: "DriftMetrics",
+            dependencies: [
+                "DriftCore",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         // The engine: Dispatch timers, checks, persistence, transitions, reload, systemd integration.
         .target(
             name: "DriftDaemon",
             dependencies: [
-                "DriftCore", "DriftConfig", "AkuaAPI", "DriftStore", "DriftSystemd", "DriftWebhooks",
+                "DriftCore", "DriftConfig", "AkuaAPI", "DriftStore", "DriftSystemd", "DriftWebhooks", "DriftProxy", "DriftMetrics",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -162,7 +196,7 @@ let package = Package(
         .testTarget(name: "AkuaSimulatorTests", dependencies: [
             "AkuaSimulator", .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
-        .testTarget(name: "AkuaAPITests", dependencies: ["AkuaAPI", "AkuaSimulator", "DriftTestSupport", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "AkuaAPITests", dependencies: ["AkuaAPI", "DriftProxy", "AkuaSimulator", "DriftTestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "DriftStoreTests", dependencies: ["DriftStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "DriftSystemdTests", dependencies: ["DriftSystemd", .product(name: "Logging", package: "swift-log")]),
         // Shared by the integration suites: child processes, bounded waits, a recording webhook receiver.
@@ -181,7 +215,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "DriftDaemonTests", dependencies: [
-            "DriftDaemon", "AkuaSimulator", "DriftSystemd", "DriftStore", "DriftWebhooks", "DriftCore", "DriftTestSupport",
+            "DriftDaemon", "DriftMetrics", "DriftConfig", "AkuaSimulator", "DriftSystemd", "DriftStore", "DriftWebhooks", "DriftCore", "DriftTestSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ReliabilityTests", dependencies: ["DriftDaemon", "AkuaSimulator", "DriftStore", "DriftWebhooks", "DriftConfig", "DriftCore", "AkuaAPI", "DriftTestSupport", .product(name: "Logging", package: "swift-log")]),

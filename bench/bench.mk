@@ -3,7 +3,9 @@
 #   make bench        release binaries (the same scratch path and flags as `make install`), then akua-sim and
 #                     `akua-driftd run` on loopback for fleets of 1,000, 10,000 and 100,000 machines: one table,
 #                     also as JSON in bench/results/latest.json (table: latest.md); then the micro-benchmarks of
-#                     the hot paths (bench/results/micro.json). About 12 minutes on 2 cores after the build.
+#                     the hot paths (bench/results/micro.json); then the same 100,000-machine fleet with
+#                     [metrics] off and on (bench/results/metrics-cost.json: peak RSS and CPU per check).
+#                     About 16 minutes on 2 cores after the build.
 #   make bench-smoke  debug binaries, 1,000 machines, short phases (under a minute): fails when a figure is
 #                     missing or more than 2x off its target (READY <= 3 s, peak RSS <= 150 MiB, lag p99 <= 250 ms,
 #                     delivery p99 <= 50 ms, reload <= 1000 ms, 0 re-created reports). Meant for `make test`.
@@ -17,6 +19,8 @@ BENCH_BIN = $(BENCH_SCRATCH)/release
 BENCH_FLEETS ?= 1000,10000,100000
 BENCH_IDLE ?= 60
 BENCH_RESULTS ?= bench/results
+# The fleet of the metrics off/on comparison (drift-bench metrics-cost).
+BENCH_METRICS_MACHINES ?= 100000
 BENCH_SMOKE_OUT ?= /tmp/akua-driftd-bench-smoke
 # The allocation-counting shim for the micro-benchmarks (LD_PRELOAD); any C compiler will do.
 BENCH_CC ?= $(firstword $(wildcard /opt/swift/usr/bin/clang) cc)
@@ -34,6 +38,8 @@ bench: bench-build
 	$(BENCH_BIN)/drift-bench run --fleets $(BENCH_FLEETS) --idle-seconds $(BENCH_IDLE) \
 		--driftd $(BENCH_BIN)/akua-driftd --sim $(BENCH_BIN)/akua-sim --out $(BENCH_RESULTS)
 	LD_PRELOAD=$(abspath $(BENCH_MALLOC_SHIM)) $(BENCH_BIN)/drift-bench micro --out $(BENCH_RESULTS)/micro.json
+	$(BENCH_BIN)/drift-bench metrics-cost --machines $(BENCH_METRICS_MACHINES) \
+		--driftd $(BENCH_BIN)/akua-driftd --sim $(BENCH_BIN)/akua-sim --out $(BENCH_RESULTS)/metrics-cost.json
 
 bench-smoke: deps
 	$(SWIFT) build --product akua-driftd

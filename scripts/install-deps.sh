@@ -10,11 +10,18 @@
 #   webhook tests          python3 + python3-jsonschema (Tests/Support/webhook-check.py: independent signature
 #                          check and deploy/webhook-payload.schema.json), openssl (self-signed certificate)
 #   benchmarks             wrk
+#   make deb, packaging    debhelper (dh, dh_installsystemd, dh_installman, dh_shlibdeps), dpkg-dev
+#                          (dpkg-parsechangelog), fakeroot (make deb as non-root), lintian (the packaging
+#                          test), man-db + groff-base (man page tests), bash-completion (completion test)
+#   metrics tests          prometheus (only for promtool: check metrics/rules, test rules),
+#                          python3-prometheus-client (the reference parser of the text format)
 set -eu
 packages=(
     libsystemd-dev libsqlite3-dev pkg-config
     systemd systemd-container util-linux bsdutils mount e2fsprogs coreutils procps
     python3 python3-jsonschema sqlite3 openssl curl jq binutils make xz-utils wrk
+    debhelper dpkg-dev fakeroot lintian man-db groff-base bash-completion
+    prometheus python3-prometheus-client
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -29,3 +36,8 @@ echo "install-deps: apt-get install -y ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# The prometheus package is here for promtool only: never leave its server enabled or running.
+if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null; then
+    systemctl disable prometheus.service >/dev/null 2>&1 || true
+    systemctl stop prometheus.service >/dev/null 2>&1 || true
+fi

@@ -4,4 +4,6 @@
 #define AKUA_DRIFTD_CSYSTEMD_SHIM_H
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-journal.h>
+// setxattr, for the POSIX ACLs that let group adm read /run/akua-driftd (StatusAccess).
+#include <sys/xattr.h>
 #endif

@@ -16,7 +16,7 @@ public struct AppDatabase: Sendable {
     public static func open(path: String) throws(StoreError) -> AppDatabase {
         let exists = FileManager.default.fileExists(atPath: path)
         try inspectHeader(path: path)
-        if exists { try inspectContent(path: path) }
+        if exists, try inspectContent(path: path) { try keepPreMigrationCopy(path: path) }
         var config = Configuration()
         config.busyMode = .timeout(5)
         config.prepareDatabase { db in
@@ -84,23 +84,27 @@ public struct AppDatabase: Sendable {
     /// Our own file, read-only, before it is opened for writing (which writes at once: WAL set-up): refuses
     /// a file this version must not migrate (unknown migration) or whose schema SQLite cannot read
     /// (truncated, mangled), so that a refused file is left exactly as it was.
-    static func inspectContent(path: String) throws(StoreError) {
+    /// Returns whether the file is ours and needs a migration this version knows.
+    @discardableResult
+    static func inspectContent(path: String) throws(StoreError) -> Bool {
         var config = Configuration()
         config.readonly = true
         config.busyMode = .timeout(5)
         do {
             let queue = try DatabaseQueue(path: path, configuration: config)
-            try queue.read { db in
+            return try queue.read { db in
                 let id = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
                 let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
                 guard id == applicationID else {
                     if id != 0 || tables > 0 { throw StoreError.foreign(path: path) }
-                    return
+                    return false
                 }
                 let known = Set(migrator.migrations)
-                if let unknown = try migrator.appliedIdentifiers(db).first(where: { !known.contains($0) }) {
+                let applied = try migrator.appliedIdentifiers(db)
+                if let unknown = applied.first(where: { !known.contains($0) }) {
                     throw StoreError.newerSchema(path: path, migration: unknown)
                 }
+                return !applied.isEmpty && applied.count < known.count
             }
         } catch {
             throw storeError(error, path: path)

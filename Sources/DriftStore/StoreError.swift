@@ -13,7 +13,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .corrupt(let path, let detail):
             "\(path): state file is corrupted or not a SQLite database (\(detail)); refusing to overwrite it. Move it aside to start afresh."
         case .newerSchema(let path, let migration):
-            "\(path): written by a newer akua-driftd (unknown migration \(migration)); refusing to downgrade it."
+            "\(path): written by a newer akua-driftd (unknown migration \(migration)); refusing to downgrade it. Restore the state.sqlite.pre-vN copy the newer version kept, or move the file aside (README, section The state file)."
         case .locked(let path):
             "\(path): another akua-driftd is already running on this state file"
         case .cannotOpen(let path, let detail):

@@ -22,21 +22,26 @@ public final class WebhookDispatcher: Sendable {
     let concurrency: Int
     let userAgent: String
     private let disabled = Mutex<Set<String>>([])
+    /// Told each attempt's outcome (`delivered`, `retry`, `failed`, `disabled`) with the endpoint's label.
+    let onOutcome: @Sendable (_ webhook: String, _ outcome: String) -> Void
 
     var endpoints: [WebhookEndpoint] { loops.map(\.endpoint) }
     func now() -> Int64 { clock.nowMs() }
 
     /// Whether an endpoint answered 410 and is disabled until the next reload.
     public var hasDisabledEndpoints: Bool { !disabled.withLock { $0.isEmpty } }
+    /// Outbox ids of the endpoints a 410 disabled (for `status`).
+    public var disabledEndpointIDs: Set<String> { disabled.withLock { $0 } }
 
     public convenience init(
         endpoints: [WebhookEndpoint], database: AppDatabase, policy: DeliveryPolicy = DeliveryPolicy(),
         concurrencyPerEndpoint: Int = 8, userAgent: String, logger: Logger,
-        now: @escaping Clock = { Int64(Date().timeIntervalSince1970 * 1000) }
+        now: @escaping Clock = { Int64(Date().timeIntervalSince1970 * 1000) },
+        onOutcome: @escaping @Sendable (_ webhook: String, _ outcome: String) -> Void = { _, _ in }
     ) {
         self.init(
             endpoints: endpoints, outbox: database, policy: policy, concurrencyPerEndpoint: concurrencyPerEndpoint,
-            userAgent: userAgent, logger: logger, clock: SystemDispatcherClock(now: now))
+            userAgent: userAgent, logger: logger, clock: SystemDispatcherClock(now: now), onOutcome: onOutcome)
     }
 
     /// `clock` gives the time and does the waiting (a manual clock in tests). Endpoints with the same id
@@ -44,8 +49,10 @@ public final class WebhookDispatcher: Sendable {
     /// rejects such configs, this only keeps the dispatcher from ever trapping on one.
     public init(
         endpoints: [WebhookEndpoint], outbox: any WebhookOutbox, policy: DeliveryPolicy = DeliveryPolicy(),
-        concurrencyPerEndpoint: Int = 8, userAgent: String, logger: Logger, clock: any DispatcherClock
+        concurrencyPerEndpoint: Int = 8, userAgent: String, logger: Logger, clock: any DispatcherClock,
+        onOutcome: @escaping @Sendable (_ webhook: String, _ outcome: String) -> Void = { _, _ in }
     ) {
+        self.onOutcome = onOutcome
         var seen = Set<String>()
         var loops: [(endpoint: WebhookEndpoint, signal: WakeSignal)] = []
         for endpoint in endpoints {
@@ -79,11 +86,11 @@ public final class WebhookDispatcher: Sendable {
     }
 
     private func runEndpoint(_ endpoint: WebhookEndpoint, signal: WakeSignal) async {
-        var configuration = HTTPClient.Configuration()
-        configuration.redirectConfiguration = .disallow
-        configuration.timeout = .init(
-            connect: .milliseconds(endpoint.timeoutMs), read: .milliseconds(endpoint.timeoutMs))
-        configuration.decompression = .disabled
+        let configuration = WebhookRequest.clientConfiguration(for: endpoint)
+        if let proxy = endpoint.proxy {
+            // The description never includes the proxy's credentials.
+            logger.debug("webhook \(endpoint.label) delivers through proxy \(proxy)")
+        }
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         await deliverLoop(endpoint, signal: signal, client: client)
         try? await client.shutdown()
@@ -122,6 +129,7 @@ public final class WebhookDispatcher: Sendable {
                 }
                 return await group.reduce(into: []) { $0.append($1) }
             }
+            for outcome in outcomes { onOutcome(endpoint.label, outcome.decision.outcomeLabel) }
             if outcomes.contains(where: { $0.decision == .disableEndpoint }) {
                 disabled.withLock { _ = $0.insert(endpoint.id) }
                 logger.error(
@@ -173,14 +181,14 @@ public final class WebhookDispatcher: Sendable {
         let attempt = delivery.attempts + 1
         let sentAt = now()
         let timestamp = sentAt / 1000
-        var request = HTTPClientRequest(url: endpoint.url)
-        request.method = .POST
-        request.headers.add(name: "content-type", value: "application/json")
-        request.headers.add(name: "user-agent", value: userAgent)
-        request.headers.add(name: "webhook-id", value: delivery.eventID)
-        request.headers.add(name: "webhook-timestamp", value: String(timestamp))
-        request.headers.add(name: "webhook-signature", value: endpoint.signer.signature(id: delivery.eventID, timestamp: timestamp, body: delivery.body))
-        request.body = .bytes(ByteBuffer(bytes: delivery.body))
+        let request: HTTPClientRequest
+        do {
+            request = try WebhookRequest.make(
+                endpoint: endpoint, eventID: delivery.eventID, body: delivery.body, timestamp: timestamp, userAgent: userAgent)
+        } catch {
+            return record(.giveUp(reason: "cannot render the event for a \(endpoint.format.rawValue) receiver: \(error)"),
+                          delivery: delivery, endpoint: endpoint, attempt: attempt, status: nil, failure: "\(error)", logger: logger)
+        }
 
         var status: Int?
         var retryAfterMs: Int64?
@@ -204,6 +212,14 @@ public final class WebhookDispatcher: Sendable {
         let decision = policy.decide(
             status: status, retryAfterMs: retryAfterMs, attempt: attempt,
             ageMs: ageOverflow ? (sentAt > delivery.createdAt ? Int64.max : 0) : age, jitter: jitter)
+        return record(decision, delivery: delivery, endpoint: endpoint, attempt: attempt, status: status, failure: failure, logger: logger)
+    }
+
+    /// Records the outcome of one attempt in the outbox and logs it.
+    private func record(
+        _ decision: DeliveryDecision, delivery: DeliveryRecord, endpoint: WebhookEndpoint, attempt: Int, status: Int?,
+        failure: String, logger: Logger
+    ) -> Attempt {
         do {
             switch decision {
             case .delivered:
@@ -237,5 +253,17 @@ public final class WebhookDispatcher: Sendable {
             return "connection failed (\(error))"
         }
         return "connection failed (\(String(describing: error).prefix(160)))"
+    }
+}
+
+extension DeliveryDecision {
+    /// The `outcome` label of `akua_driftd_webhook_deliveries_total`.
+    var outcomeLabel: String {
+        switch self {
+        case .delivered: "delivered"
+        case .retry: "retry"
+        case .giveUp: "failed"
+        case .disableEndpoint: "disabled"
+        }
     }
 }

@@ -94,6 +94,30 @@ public enum WebhookPayload {
         return Array((try? encoder.encode(body)) ?? Data("{}".utf8))
     }
 
+    /// The type of `webhook test`'s event.
+    public static let testEventType = "machine.drift.test"
+
+    /// The body of `akua-driftd webhook test`'s event: `{"type": "machine.drift.test", "timestamp",
+    /// "data": {event_id, webhook, message}}`; it names no machine and is never stored.
+    public static func testBody(webhook: String, eventID: String, atMs: Int64) -> [UInt8] {
+        struct TestData: Encodable {
+            var event_id: String
+            var webhook: String
+            var message: String
+        }
+        struct TestBody: Encodable {
+            var type: String
+            var timestamp: String
+            var data: TestData
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let body = TestBody(
+            type: testEventType, timestamp: iso8601(milliseconds: atMs),
+            data: TestData(event_id: eventID, webhook: webhook, message: "akua-driftd test event: webhook \(webhook) reaches this receiver"))
+        return Array((try? encoder.encode(body)) ?? Data("{}".utf8))
+    }
+
     /// The body's `timestamp` (unix ms): when the change happened according to recorded data. The
     /// transition's `occurredAtMs` if set; else the report's `created_at` for a new report, its
     /// `expires_at` for an expiry; the local `at` only when there is no report at all.

@@ -8,7 +8,8 @@ struct AkuaDriftd: AsyncParsableCommand {
         abstract: "Watch Akua machines for configuration drift; announce every change to the journal and to webhooks.",
         version: AkuaDriftdVersionText.value,
         subcommands: [
-            RunCommand.self, CheckConfigCommand.self, CheckCommand.self, StatusCommand.self, DemoCommand.self,
+            RunCommand.self, CheckConfigCommand.self, CheckCommand.self, StatusCommand.self, ReloadCommand.self,
+            StateCommand.self, StatusAccessCommand.self, MachinesCommand.self, WebhookCommand.self, DemoCommand.self,
             JournalProbeCommand.self,
         ],
         defaultSubcommand: nil
@@ -17,6 +18,9 @@ struct AkuaDriftd: AsyncParsableCommand {
 
 /// Options shared by the commands that read the config file.
 struct ConfigOption: ParsableArguments {
-    @Option(name: .customLong("config"), help: "Config file.")
-    var path: String = "/etc/akua-driftd/config.toml"
+    /// Where the package installs the config, and where the service reads it.
+    static let defaultPath = "/etc/akua-driftd/config.toml"
+
+    @Option(name: .customLong("config"), help: "Config file.", completion: .file(extensions: ["toml"]))
+    var path: String = ConfigOption.defaultPath
 }

@@ -12,7 +12,7 @@ struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check", abstract: "Create one drift report now and print it (exit 0 in_sync, 1 drifted, 2 error).")
 
-    @Argument(help: "The machine id (mch_...).")
+    @Argument(help: "The machine id (mch_...).", completion: MachineIDCompletion.kind)
     var machineID: String
 
     @OptionGroup var config: ConfigOption
@@ -22,7 +22,9 @@ struct CheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         let loaded: LoadedConfig
-        switch ConfigLoader.load(path: config.path) {
+        // Last resort for the token: the file the unit's LoadCredential=akua-token: points at, so root
+        // gets the service's token with no flags.
+        switch ConfigLoader.load(path: config.path, tokenFallbackFile: ServicePaths.tokenFile, secrets: .tokenOnly) {
         case .success(let value): loaded = value
         case .failure(let error):
             for diagnostic in error.diagnostics { FileHandle.standardError.write(Data((diagnostic.description + "\n").utf8)) }

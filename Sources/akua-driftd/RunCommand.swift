@@ -15,15 +15,15 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-target"), help: "auto (journal when started by systemd, else stderr), journal or stderr.")
     var logTarget: LogTargetArgument = .auto
 
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning or error.")
-    var logLevel: LogLevelArgument = .info
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default: [log] level, else info).")
+    var logLevel: LogLevelArgument?
 
     func run() async throws {
         SignalMask.unblockLifecycleSignals()
         let environment = ProcessInfo.processInfo.environment
-        LoggingSetup.bootstrap(target: logTarget.target, level: logLevel.level, environment: environment)
+        LoggingSetup.bootstrap(target: logTarget.target, level: logLevel?.level ?? .info, environment: environment)
         let logger = Logger(label: "akua-driftd")
-        let service = DaemonService(configPath: config.path, environment: environment, logger: logger)
+        let service = DaemonService(configPath: config.path, environment: environment, logger: logger, logLevelOverride: logLevel?.level)
         do {
             try service.start()
         } catch let error as DaemonError {

@@ -1,5 +1,6 @@
 import DriftCore
 
+/// The text of `akua-driftd --version`: version, git revision, build date, Swift version (one per line).
 enum AkuaDriftdVersionText {
-    static let value = akuaDriftdVersion
+    static let value = AkuaDriftdBuild.versionText
 }

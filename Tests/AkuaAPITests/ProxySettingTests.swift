@@ -1,6 +1,6 @@
 import Testing
 
-@testable import AkuaAPI
+@testable import DriftProxy
 
 @Suite("Proxy from the environment")
 struct ProxySettingTests {
@@ -29,9 +29,9 @@ struct ProxySettingTests {
 
     @Test("unsupported proxies are configuration errors")
     func unsupported() {
-        #expect(throws: AkuaAPIError.self) { try proxy(["HTTPS_PROXY": "https://p:443"]) }
-        #expect(throws: AkuaAPIError.self) { try proxy(["HTTPS_PROXY": "socks5://u:p@s"]) }
-        #expect(throws: AkuaAPIError.self) { try proxy(["HTTPS_PROXY": "http://p:99999"]) }
+        #expect(throws: ProxySettingError.self) { try proxy(["HTTPS_PROXY": "https://p:443"]) }
+        #expect(throws: ProxySettingError.self) { try proxy(["HTTPS_PROXY": "socks5://u:p@s"]) }
+        #expect(throws: ProxySettingError.self) { try proxy(["HTTPS_PROXY": "http://p:99999"]) }
     }
 
     @Test("NO_PROXY and loopback bypass the proxy", arguments: [

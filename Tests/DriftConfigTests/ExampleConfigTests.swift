@@ -1,3 +1,4 @@
+import DriftCore
 import Foundation
 import Testing
 
@@ -49,20 +50,28 @@ import Testing
             return isAssignment || isHeader ? String(body) : String(line)
         }.joined(separator: "\n")
         let all = Set(
-            ConfigSchema.api + ConfigSchema.schedule + ConfigSchema.state + ConfigSchema.webhook + ConfigSchema.machine)
+            ConfigSchema.api + ConfigSchema.schedule + ConfigSchema.state + ConfigSchema.log + ConfigSchema.metrics + ConfigSchema.webhook
+                + ConfigSchema.machine)
         #expect(all.subtracting(keysSeen).isEmpty, "undocumented keys: \(all.subtracting(keysSeen))")
 
         let result = ConfigLoader.parse(text: uncommented, file: "example", environment: [:]) { path in
             switch path {
             case "/etc/akua-driftd/token": secretFile("token\n")
             case "/etc/akua-driftd/webhook.secret": secretFile(sampleWebhookSecret + "\n")
+            case "/etc/akua-driftd/pagerduty.key": secretFile("0123456789abcdef0123456789abcdef\n")
+            case "/etc/akua-driftd/discord.mustache": secretFile(#"{"content": "{{headline}}"}"#)
+            case "/etc/akua-driftd/discord.url": secretFile("https://discord.com/api/webhooks/123/abc\n")
             default: .missing
             }
         }
         guard let loaded = loaded(result) else { return }
         #expect(loaded.warnings == [])
-        #expect(loaded.config.webhooks.count == 1)
+        #expect(loaded.config.webhooks.count == 3)
         #expect(loaded.config.webhooks.first?.name == "slack")
+        #expect(loaded.config.webhooks.map(\.format) == [.standard, .pagerduty, .template])
+        #expect(loaded.routingKeys[1]?.reveal() == "0123456789abcdef0123456789abcdef")
+        #expect(loaded.config.webhooks.last?.templateText == #"{"content": "{{headline}}"}"#)
+        #expect(loaded.webhookURLs.last??.reveal() == "https://discord.com/api/webhooks/123/abc")
         #expect(loaded.config.api.context == "ws_j572abc123def456")
         #expect(loaded.config.state.path == "/var/lib/akua-driftd/state.sqlite")
         #expect(loaded.token.reveal() == "token")

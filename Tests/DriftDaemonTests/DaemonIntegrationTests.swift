@@ -178,9 +178,10 @@ struct DaemonIntegrationTests {
         #expect(stats.reportsByKey.values.allSatisfy { $0 == 1 }, "an idempotency key created more than one report")
         #expect(stats.conflictsTotal == 0)
 
-        // status --json reads the state file.
+        // status --json reads the state file; it exits like a monitoring plugin: 1 while any machine is drifted
+        // (mch_b and mch_c are).
         let status = try ChildProcess(daemon, ["status", "--json", "--state", statePath], logDirectory: dir.path, name: "status")
-        #expect(try await status.waitForExit(timeout: .seconds(30)) == 0)
+        #expect(try await status.waitForExit(timeout: .seconds(30)) == 1)
         let rows = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]] ?? []
         #expect(rows.count == 3)
         for row in rows {

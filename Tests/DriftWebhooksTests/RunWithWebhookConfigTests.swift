@@ -68,4 +68,33 @@ struct RunWithWebhookConfigTests {
         daemon.signal(SIGTERM)
         #expect(try await daemon.waitForExit(timeout: .seconds(30)) == 0)
     }
+
+    @Test("a webhook template with a syntax error: check-config and run exit 78 naming the template's file and line")
+    func templateSyntaxError() async throws {
+        let binary = try PackagePaths.binary("akua-driftd")
+        let directory = try TemporaryDirectory("akua-run-template")
+        let template = try directory.write("hook.mustache", "{\n  \"machine\": \"{{data.machine_id}}\",\n  \"state\": \"{{#data.state}}\"\n}\n")
+        let path = try directory.write("config.toml", """
+            [api]
+            base_url = "http://127.0.0.1:9/v1"
+            [state]
+            path = "\(directory.file("state.sqlite"))"
+            [[machine]]
+            id = "mch_run"
+            [[webhook]]
+            url = "http://127.0.0.1:9/hook"
+            format = "template"
+            template_file = "\(template)"
+            """)
+        for command in ["check-config", "run"] {
+            var arguments = [command, "--config", path]
+            if command == "run" { arguments += ["--log-target", "stderr"] }
+            let result = try await ChildProcess.run(
+                binary, arguments, environment: Self.environment, logDirectory: directory.path, name: command, timeout: .seconds(30))
+            #expect(result.status == 78, "\(command): \(result.status) \(result.stderr)")
+            // The unclosed section opens on line 3; the parser finds it missing at the end (line 5).
+            #expect(result.stderr.range(of: "\(template):[345]: webhook\\[0\\]\\.template_file: template syntax: a section is still open", options: .regularExpression) != nil,
+                    "\(command): \(result.stderr)")
+        }
+    }
 }

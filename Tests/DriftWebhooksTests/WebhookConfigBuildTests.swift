@@ -46,7 +46,7 @@ struct WebhookConfigBuildTests {
             let body = Array(#"{"a":1}"#.utf8)
             let mac = HMAC<SHA256>.authenticationCode(
                 for: Array("evt_1.1700000000.".utf8) + body, using: SymmetricKey(data: Data(base64Encoded: String(Self.padded.dropFirst(6)))!))
-            #expect(endpoints[0].signer.signature(id: "evt_1", timestamp: 1_700_000_000, body: body) == "v1," + Data(mac).base64EncodedString())
+            #expect(endpoints[0].signer?.signature(id: "evt_1", timestamp: 1_700_000_000, body: body) == "v1," + Data(mac).base64EncodedString())
         }
     }
 

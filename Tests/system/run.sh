@@ -151,12 +151,13 @@ in_ct() {
 prop() { in_ct systemctl show -P "$1" "$UNIT" 2>/dev/null; }
 # poll SECONDS COMMAND...: runs COMMAND every 0.25 s until it succeeds or SECONDS pass.
 poll() {
-    local limit=$1 t
+    # (A name no polled function uses: bash scopes dynamically, so the command sees poll's locals.)
+    local limit=$1 poll_deadline_ms
     shift
-    t=$(( $(date +%s%N) / 1000000 + limit * 1000 ))
+    poll_deadline_ms=$(( $(date +%s%N) / 1000000 + limit * 1000 ))
     while :; do
         "$@" >/dev/null 2>&1 && return 0
-        [ $(( $(date +%s%N) / 1000000 )) -ge "$t" ] && return 1
+        [ $(( $(date +%s%N) / 1000000 )) -ge "$poll_deadline_ms" ] && return 1
         sleep 0.25
     done
 }
@@ -265,8 +266,8 @@ if [ -z "${SYSTEM_TEST_NO_BUILD:-}" ]; then
     fi
 elif [ -z "$DEB" ]; then
     # No build: package the existing release binary (seconds, no swift build).
-    bash "$ROOT/deploy/build-deb.sh" "$ROOT/.build-release/release/akua-driftd" "$ROOT/config/akua-driftd.toml" \
-        "$WORK/dist" > "$WORK/build.log" 2>&1 || fatal "package the existing release binary" "$(cat "$WORK/build.log")"
+    make -C "$ROOT" -f deploy/install.mk -o release-driftd deb DIST="$WORK/dist" > "$WORK/build.log" 2>&1 \
+        || fatal "package the existing release binary" "$(tail -n 30 "$WORK/build.log")"
 fi
 DEB=${DEB:-$(ls "$WORK"/dist/akua-driftd_*.deb 2>/dev/null | head -n1)}
 [ -f "$DEB" ] && [ -x "$SIM" ] || fatal "release akua-sim and .deb exist" "deb='$DEB' sim='$SIM'"

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import DriftCore
+import DriftProxy
 import Foundation
 import Logging
 import NIOCore
@@ -20,9 +21,14 @@ public final class AkuaClient: Sendable {
     private let http: HTTPClient
     private let logger: Logger
     private let isShutDown = Mutex(false)
+    /// Told each request's HTTP status (nil: no response: timeout, refused connection, transport error).
+    private let onResponse: @Sendable (_ status: Int?) -> Void
 
     /// Creates a client; throws `.configuration` when the base URL, token, context or proxy setting is unusable.
-    public init(configuration: AkuaClientConfiguration, logger: Logger) throws(AkuaAPIError) {
+    public init(
+        configuration: AkuaClientConfiguration, logger: Logger, onResponse: @escaping @Sendable (_ status: Int?) -> Void = { _ in }
+    ) throws(AkuaAPIError) {
+        self.onResponse = onResponse
         let resolved = try ResolvedConfiguration(configuration)
         self.configuration = configuration
         self.resolved = resolved
@@ -32,7 +38,7 @@ public final class AkuaClient: Sendable {
         var http = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(connect: min(timeout, .seconds(10)), read: timeout),
-            proxy: resolved.proxy.map(Self.ahcProxy),
+            proxy: resolved.proxy?.clientProxy,
             decompression: .disabled
         )
         // Fail fast on refused connections; the daemon owns retries and backoff.
@@ -251,12 +257,14 @@ public final class AkuaClient: Sendable {
         let metadata: Logger.Metadata = ["method": "\(request.endpoint.method)", "path": "\(request.endpoint.path)"]
         do throws(AkuaAPIError) {
             let response = try await exchange(http, endpoint: request.endpoint)
+            onResponse(response.status)
             var done = metadata
             done["status"] = "\(response.status)"
             done["duration_ms"] = "\(Self.milliseconds(ContinuousClock.now - started))"
             logger.debug("Akua API response", metadata: done)
             return response
         } catch {
+            onResponse(error.httpStatus)
             var failed = metadata
             failed["error"] = "\(error)"
             failed["duration_ms"] = "\(Self.milliseconds(ContinuousClock.now - started))"
@@ -336,18 +344,6 @@ public final class AkuaClient: Sendable {
             throw .invalidReport(
                 "report \"\(ErrorText.sanitize(report.id, limit: 64))\" is for machine "
                     + "\"\(ErrorText.sanitize(report.machineID, limit: 64))\", not the one requested")
-        }
-    }
-
-    private static func ahcProxy(_ proxy: ProxySetting) -> HTTPClient.Configuration.Proxy {
-        switch proxy.kind {
-        case .socks5:
-            return .socksServer(host: proxy.host, port: proxy.port)
-        case .http:
-            let authorization = proxy.username.map {
-                HTTPClient.Authorization.basic(username: $0, password: proxy.password ?? "")
-            }
-            return .server(host: proxy.host, port: proxy.port, authorization: authorization)
         }
     }
 

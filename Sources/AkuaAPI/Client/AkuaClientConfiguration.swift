@@ -1,4 +1,5 @@
 import DriftCore
+import DriftProxy
 import Foundation
 
 /// Everything an `AkuaClient` needs: where the API is, how to authenticate, and its limits.
@@ -109,7 +110,11 @@ struct ResolvedConfiguration: Sendable {
         self.host = host
         self.port = components.port ?? (scheme == "https" ? 443 : 80)
         self.timeout = configuration.timeout
-        self.proxy = try ProxySetting.from(
-            environment: configuration.environment, targetScheme: scheme, targetHost: host)
+        do {
+            self.proxy = try ProxySetting.from(
+                environment: configuration.environment, targetScheme: scheme, targetHost: host)
+        } catch {
+            throw .configuration(error.message)
+        }
     }
 }

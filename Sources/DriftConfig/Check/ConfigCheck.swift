@@ -8,10 +8,16 @@ public enum ConfigCheck {
     /// EX_CONFIG from sysexits.h.
     public static let exitConfigError: Int32 = 78
 
+    /// `extraChecks` adds problems found beyond the loader (webhook templates, parsed by DriftWebhooks).
     public static func run(
-        path: String, environment: [String: String] = ProcessInfo.processInfo.environment
+        path: String, environment: [String: String] = ProcessInfo.processInfo.environment,
+        extraChecks: (DaemonConfig) -> [ConfigDiagnostic] = { _ in [] }
     ) -> (exitCode: Int32, stdout: [String], stderr: [String]) {
-        let result = ConfigLoader.load(path: path, environment: environment)
+        var result = ConfigLoader.load(path: path, environment: environment)
+        if case .success(let loaded) = result {
+            let extra = extraChecks(loaded.config)
+            if !extra.isEmpty { result = .failure(ConfigError(diagnostics: loaded.warnings + extra)) }
+        }
         // Outside the service (no credentials, no token_file, no $AKUA_API_TOKEN) the file itself can still be
         // checked: a missing token is then a warning, since systemd hands it over as a credential at start.
         if case .failure(let error) = result, error.errors.count == 1, let only = error.errors.first,
@@ -20,6 +26,8 @@ public enum ConfigCheck {
             var placeholder = environment
             placeholder["AKUA_API_TOKEN"] = "check-config-placeholder"
             if case .success(var loaded) = ConfigLoader.load(path: path, environment: placeholder) {
+                let extra = extraChecks(loaded.config)
+                if !extra.isEmpty { return report(.failure(ConfigError(diagnostics: loaded.warnings + extra)), path: path) }
                 var warning = only
                 warning.severity = .warning
                 warning.message = "no API token available here; `akua-driftd run` will need one: "

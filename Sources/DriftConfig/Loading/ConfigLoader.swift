@@ -8,6 +8,12 @@ public struct LoadedConfig: Sendable, Equatable {
     public var token: Secret
     /// One per `config.webhooks`, in the same order (`whsec_<base64>`; see `Secret.revealWebhookKey()`).
     public var webhookSecrets: [Secret]
+    /// One per `config.webhooks`: the PagerDuty routing key of a `format = "pagerduty"` webhook, else nil.
+    public var routingKeys: [Secret?] = []
+    /// One per `config.webhooks`: the URL read from its `url_file`, else nil (the URL is `url`).
+    public var webhookURLs: [Secret?] = []
+    /// One per `config.webhooks`: the secrets after the first of a `secret_file` list (a rotation).
+    public var additionalWebhookSecrets: [[Secret]] = []
     /// Problems that do not stop the daemon (insecure http, readable secret files, no machines).
     public var warnings: [ConfigDiagnostic]
     /// The config file's path as given.
@@ -24,19 +30,47 @@ public struct LoadedConfig: Sendable, Equatable {
     }
 }
 
+/// Which secrets a load reads: all (the daemon), only the API token (`check`), or none (`status`).
+public enum SecretScope: Sendable {
+    case all, tokenOnly, none
+}
+
 /// Reads, parses and validates the daemon's TOML config file and resolves its secrets.
 ///
 /// Never traps and never blocks on odd input: oversized, non-UTF-8, NUL-containing, deeply nested or
 /// syntactically broken files all come back as `ConfigError` diagnostics of the form `FILE:LINE: key: message`.
 public enum ConfigLoader {
-    /// Loads the config file at `path`. `environment` supplies `CREDENTIALS_DIRECTORY`,
+    /// Loads the config file at `path` and the `machines.d/*.toml` drop-ins next to it. `environment` supplies `CREDENTIALS_DIRECTORY`,
     /// `STATE_DIRECTORY` and `AKUA_API_TOKEN` (the process environment by default).
+    /// `tokenFallbackFile` is tried last for the token (the CLI passes the service's `LoadCredential=`
+    /// source, so `check` run by root uses the service's token). With `secrets: .tokenOnly` no webhook
+    /// secret is read and the result has no webhooks (for `check`, which only talks to the API).
     public static func load(
+        path: String, environment: [String: String] = ProcessInfo.processInfo.environment,
+        tokenFallbackFile: String? = nil, secrets: SecretScope = .all, credentialFallbacks: [String: String] = [:]
+    ) -> Result<LoadedConfig, ConfigError> {
+        load(path: path, environment: environment, scope: secrets, tokenFallbackFile: tokenFallbackFile,
+             credentialFallbacks: credentialFallbacks)
+    }
+
+    /// The validated config without reading any secret (for `status`, `state`, which need no token).
+    public static func loadSettings(
         path: String, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> Result<DaemonConfig, ConfigError> {
+        load(path: path, environment: environment, scope: .none, tokenFallbackFile: nil).map(\.config)
+    }
+
+    private static func load(
+        path: String, environment: [String: String], scope: SecretScope, tokenFallbackFile: String?,
+        credentialFallbacks: [String: String] = [:]
     ) -> Result<LoadedConfig, ConfigError> {
         switch FileReader.contents(of: path, limit: ConfigSchema.maximumFileBytes) {
         case .contents(let bytes, _):
-            return parse(bytes: bytes, file: path, environment: environment)
+            let result = parse(
+                bytes: bytes, file: path, environment: environment, secrets: scope,
+                tokenFallbackFile: tokenFallbackFile, credentialFallbacks: credentialFallbacks)
+            // The machines.d drop-ins next to the file add machines (see MachineDropIns).
+            return MachineDropIns.apply(to: result, configPath: path, mainBytes: bytes)
         case .missing:
             return .failure(fileError(path, "cannot read: No such file or directory"))
         case .unreadable(let reason):
@@ -56,74 +90,101 @@ public enum ConfigLoader {
     /// Parses and validates raw config bytes (any bytes at all) as if read from `file`.
     public static func parse(
         bytes: [UInt8], file: String, environment: [String: String],
-        readFile: (String) -> FileReadResult = readFileFromDisk
+        readFile: (String) -> FileReadResult = readFileFromDisk, secrets: SecretScope = .all,
+        tokenFallbackFile: String? = nil, credentialFallbacks: [String: String] = [:]
     ) -> Result<LoadedConfig, ConfigError> {
         if bytes.count > ConfigSchema.maximumFileBytes {
             return .failure(
                 fileError(file, "file is too large (\(bytes.count) bytes; the limit is \(ConfigSchema.maximumFileBytes))"))
         }
-        if let problem = EncodingCheck.firstProblem(in: bytes) {
-            return .failure(ConfigError(diagnostics: [
-                ConfigDiagnostic(file: file, line: problem.line, key: "(file)", message: problem.message)
-            ]))
-        }
-        let index = TOMLLineIndex(bytes: bytes)
-        var sink = DiagnosticSink(file: file, index: index)
-        if let deep = index.tooDeep {
-            sink.add(
-                key: deep.path.isEmpty ? "(syntax)" : deep.path.dotted, line: deep.line,
-                message: "nested more than \(TOMLLineIndex.maxDepth) levels deep", severity: .error)
-            return .failure(ConfigError(diagnostics: sink.sorted))
-        }
-        if let hazard = index.hazard {
-            sink.add(
-                key: "(syntax)", line: hazard.line, message: "\(hazard.message) (column \(hazard.column))",
-                severity: .error)
-            return .failure(ConfigError(diagnostics: sink.sorted))
-        }
-        for location in index.nulCharacters {
-            sink.add(
-                key: location.path.isEmpty ? "(syntax)" : location.path.dotted, line: location.line,
-                message: "contains an escaped NUL character (\\u0000), which is not allowed", severity: .error)
-        }
-        if sink.hasErrors { return .failure(ConfigError(diagnostics: sink.sorted)) }
-
-        let root: TOMLTable
-        do {
-            root = try TOMLTable(string: String(decoding: bytes, as: UTF8.self))
-        } catch let error as TOMLParseError {
-            let column = error.source.begin.column
-            sink.add(
-                key: "(syntax)", line: max(0, error.source.begin.line),
-                message: TOMLPathFormat.oneLine(column > 0 ? "\(error.description) (column \(column))" : error.description),
-                severity: .error)
-            return .failure(ConfigError(diagnostics: sink.sorted))
-        } catch {
-            sink.add(key: "(syntax)", line: 0, message: TOMLPathFormat.oneLine("cannot parse: \(error)"), severity: .error)
-            return .failure(ConfigError(diagnostics: sink.sorted))
-        }
+        let parsed = TOMLDocument.parse(bytes, file: file)
+        var sink = parsed.sink
+        guard let root = parsed.root else { return .failure(ConfigError(diagnostics: sink.sorted)) }
 
         var validator = ConfigValidator(sink: sink, environment: environment)
-        let config = validator.validate(root)
+        var config = validator.validate(root)
         // TOMLKit never frees a parsed document (TOMLTable has no deinit): empty it here, or every load
         // and reload would leak the whole tree (about 50 MB for 100,000 machines).
         root.clear()
         sink = validator.sink
-        var resolver = SecretResolver(environment: environment)
+        if secrets == .none {
+            // Settings only: no secret is read, so none is returned (callers get `DaemonConfig` alone).
+            guard !sink.hasErrors else { return .failure(ConfigError(diagnostics: sink.sorted)) }
+            return .success(
+                LoadedConfig(config: config, token: Secret("", source: "(not read)"), webhookSecrets: [],
+                             warnings: sink.sorted, path: file))
+        }
+        var resolver = SecretResolver(
+            environment: environment, tokenFallbackFile: tokenFallbackFile, credentialFallbacks: credentialFallbacks)
         let token = resolver.token(validator.tokenReference, sink: &sink, read: readFile)
         var webhookSecrets: [Secret] = []
-        for reference in validator.webhookSecretReferences {
+        if secrets == .tokenOnly { config.webhooks = [] }
+        for reference in validator.webhookSecretReferences where secrets == .all {
             if let secret = resolver.webhookSecret(reference, sink: &sink, read: readFile) {
                 webhookSecrets.append(secret)
             }
+        }
+        // Webhook templates are read here (not secrets, but files the config names), so a reload sees an
+        // edited template; their syntax is checked where they are parsed (WebhookTemplate).
+        for reference in validator.templateReferences where secrets == .all {
+            switch readFile(reference.file) {
+            case .contents(let bytes, _):
+                if let text = String(validating: bytes, as: UTF8.self) {
+                    config.webhooks[reference.index].templateText = text
+                } else {
+                    sink.add(file: reference.file, line: 0, key: reference.path.dotted, message: "the template is not UTF-8")
+                }
+            case .missing:
+                sink.error(reference.path, "cannot read template \(TOMLPathFormat.quoted(reference.file, limit: 200)): No such file or directory")
+            case .unreadable(let reason):
+                sink.error(reference.path, "cannot read template \(TOMLPathFormat.quoted(reference.file, limit: 200)): \(reason)")
+            }
+        }
+        var webhookURLs = [Secret?](repeating: nil, count: config.webhooks.count)
+        if secrets == .all, !validator.urlReferences.isEmpty {
+            // Every URL, plain or from a file, is an outbox id: no two may be equal.
+            var seen = Dictionary(config.webhooks.enumerated().filter { !$0.element.url.isEmpty }.map { ($0.element.url, $0.offset) }) { first, _ in first }
+            for (index, reference) in validator.urlReferences {
+                guard let secret = resolver.webhookURL(reference, sink: &sink, read: readFile) else { continue }
+                let key = reference.path.dotted, line = sink.line(of: reference.path)
+                let webhook = config.webhooks[index]
+                switch HTTPURL.parse(secret.reveal(), allowQuery: true) {
+                case .failure(let problem):
+                    sink.add(key: key, line: line, message: "the URL in \(TOMLPathFormat.quoted(reference.file ?? "", limit: 200)) \(problem.message)", severity: .error)
+                case .success(let url):
+                    if !url.isHTTPS, !url.isLoopback, !webhook.allowInsecureHTTP {
+                        sink.add(key: key, line: line, message: "plain http is only allowed for loopback hosts; use https or set allow_insecure_http = true", severity: .error)
+                        continue
+                    }
+                    let text = url.text(trimmingTrailingSlash: false)
+                    if let other = seen[text] {
+                        sink.add(key: key, line: line, message: "the URL in this file is also webhook[\(other)]'s URL", severity: .error)
+                        continue
+                    }
+                    seen[text] = index
+                    webhookURLs[index] = Secret(text, source: reference.file ?? "")
+                    if webhook.name == "webhook" { config.webhooks[index].name = url.host }
+                }
+            }
+        }
+        var additionalSecrets: [[Secret]] = []
+        for references in validator.additionalSecretReferences where secrets == .all {
+            additionalSecrets.append(references.compactMap { resolver.webhookSecret($0, sink: &sink, read: readFile) })
+        }
+        var routingKeys: [Secret?] = []
+        for reference in validator.routingKeyReferences where secrets == .all {
+            routingKeys.append(reference.flatMap { resolver.routingKey($0, sink: &sink, read: readFile) })
         }
         let diagnostics = sink.sorted
         guard !sink.hasErrors, let token, webhookSecrets.count == config.webhooks.count else {
             return .failure(ConfigError(diagnostics: diagnostics))
         }
-        return .success(
-            LoadedConfig(
-                config: config, token: token, webhookSecrets: webhookSecrets, warnings: diagnostics, path: file))
+        var loaded = LoadedConfig(
+            config: config, token: token, webhookSecrets: webhookSecrets, warnings: diagnostics, path: file)
+        loaded.routingKeys = routingKeys
+        loaded.additionalWebhookSecrets = additionalSecrets
+        loaded.webhookURLs = webhookURLs
+        return .success(loaded)
     }
 
     /// The default `readFile`: regular files only, at most 64 KiB, never blocking.

@@ -1,10 +1,12 @@
 /// The keys each table of the config file accepts, in documentation order.
 enum ConfigSchema {
-    static let topLevel = ["api", "schedule", "state", "webhook", "machine"]
+    static let topLevel = ["api", "schedule", "state", "log", "metrics", "webhook", "machine"]
     static let api = ["base_url", "token_file", "context", "timeout", "max_in_flight", "allow_insecure_http"]
     static let schedule = ["interval", "refresh_before_expiry", "catch_up_window", "trigger", "failing_after"]
-    static let state = ["path"]
-    static let webhook = ["url", "secret_file", "events", "timeout", "name", "allow_insecure_http"]
+    static let state = ["path", "retention"]
+    static let log = ["level"]
+    static let metrics = ["listen", "allow_remote", "per_machine"]
+    static let webhook = ["url", "secret_file", "events", "timeout", "name", "allow_insecure_http", "format", "routing_key_file", "template_file", "content_type", "url_file"]
     static let machine = ["id", "name", "interval"]
 
     /// How each top-level key is written as a header, for suggestions.

@@ -15,7 +15,7 @@ extension ConfigValidator {
                 if let first = firstURLs[webhook.url] {
                     sink.error(
                         path.appending("url"),
-                        "duplicate webhook URL \(TOMLPathFormat.quoted(webhook.url, limit: 200)) "
+                        "duplicate webhook URL \(TOMLPathFormat.quoted(Self.redactedQuery(webhook.url), limit: 200)) "
                             + "(first defined at \(place(of: first.appending("url"))))")
                 } else {
                     firstURLs[webhook.url] = path
@@ -36,6 +36,12 @@ extension ConfigValidator {
         return webhooks
     }
 
+    /// `url` with its query (where receivers such as Teams put their signature) shown as `?…`.
+    static func redactedQuery(_ url: String) -> String {
+        guard let question = url.firstIndex(of: "?") else { return url }
+        return String(url[..<question]) + "?…"
+    }
+
     /// "line N" where `path` is defined, else its dotted path.
     private func place(of path: TOMLPath) -> String {
         let line = sink.line(of: path)
@@ -47,18 +53,83 @@ extension ConfigValidator {
         checkKeys(table, path: path, known: ConfigSchema.webhook)
         let allowInsecure = bool(table, path, "allow_insecure_http") ?? false
         var webhook = WebhookSettings(url: "", name: "", allowInsecureHTTP: allowInsecure)
-        if let text = string(table, path, "url", required: true),
-            let url = httpURL(text, path: path.appending("url"), allowInsecure: allowInsecure, purpose: "signed event payloads")
+        if table["url_file"] != nil {
+            // The URL is a secret (Slack, Teams and Discord URLs grant posting): read with the secrets.
+            if table["url"] != nil { sink.error(path.appending("url_file"), "set url or url_file, not both") }
+            if let file = filePath(table, path, "url_file") {
+                webhook.urlFile = file
+                webhook.name = "webhook"
+                urlReferences.append((index: webhookSecretReferences.count, reference: SecretReference(file: file, path: path.appending("url_file"))))
+            }
+        } else if let text = string(table, path, "url", required: true),
+            let url = httpURL(text, path: path.appending("url"), allowInsecure: allowInsecure, purpose: "signed event payloads", allowQuery: true)
         {
             webhook.url = url.text(trimmingTrailingSlash: false)
             webhook.name = url.host
         }
-        let secretFile = filePath(table, path, "secret_file")
+        if let text = string(table, path, "format") {
+            if let format = WebhookFormat(rawValue: text) {
+                webhook.format = format
+            } else {
+                let names = WebhookFormat.allCases.map(\.rawValue)
+                var message = "unknown format \(TOMLPathFormat.quoted(text))"
+                if let suggestion = KeySuggestion.closest(to: text, in: names) {
+                    message += "; did you mean \"\(suggestion)\"?"
+                } else {
+                    message += " (use \(names.map { "\"\($0)\"" }.joined(separator: ", ")))"
+                }
+                sink.error(path.appending("format"), message)
+            }
+        }
+        let (secretFiles, secretsInvalid) = secretFiles(table, path)
+        let secretFile = secretFiles.first
         webhook.secretFile = secretFile
+        webhook.additionalSecretFiles = Array(secretFiles.dropFirst())
         webhookSecretReferences.append(
             SecretReference(
                 file: secretFile, path: path.appending("secret_file"),
-                invalid: secretFile == nil && table["secret_file"] != nil))
+                invalid: secretsInvalid, optional: !webhook.format.needsSecret))
+        additionalSecretReferences.append(secretFiles.enumerated().dropFirst().map { index, file in
+            SecretReference(file: file, path: path.appending("secret_file").appending(index: index))
+        })
+        let routingKeyFile = filePath(table, path, "routing_key_file")
+        if webhook.format == .pagerduty {
+            webhook.routingKeyFile = routingKeyFile
+            routingKeyReferences.append(
+                SecretReference(
+                    file: routingKeyFile, path: path.appending("routing_key_file"),
+                    invalid: routingKeyFile == nil && table["routing_key_file"] != nil))
+        } else {
+            if table["routing_key_file"] != nil {
+                sink.error(path.appending("routing_key_file"), "only a format = \"pagerduty\" webhook has a routing key")
+            }
+            routingKeyReferences.append(nil)
+        }
+        let templateFile = filePath(table, path, "template_file")
+        let contentType = string(table, path, "content_type")
+        if webhook.format == .template {
+            webhook.templateFile = templateFile
+            if let templateFile {
+                templateReferences.append((index: webhookSecretReferences.count - 1, file: templateFile, path: path.appending("template_file")))
+            } else if table["template_file"] == nil {
+                sink.error(path.appending("format"), "a format = \"template\" webhook needs template_file (a Mustache template)")
+            }
+            if let contentType {
+                // type/subtype with optional parameters (RFC 9110 media type), no control characters.
+                let essence = contentType.split(separator: ";", maxSplits: 1).first.map(String.init) ?? ""
+                let parts = essence.trimmingCharacters(in: .whitespaces).split(separator: "/", omittingEmptySubsequences: false)
+                let token = { (part: Substring) in !part.isEmpty && part.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "!#$&-^_.+".contains($0)) } }
+                if parts.count == 2, token(parts[0]), token(parts[1]), !contentType.contains(where: { $0.asciiValue.map { $0 < 0x20 } ?? false }) {
+                    webhook.contentType = contentType
+                } else {
+                    sink.error(path.appending("content_type"), "invalid content type \(TOMLPathFormat.quoted(contentType)) (use e.g. \"application/json\")")
+                }
+            }
+        } else {
+            for key in ["template_file", "content_type"] where table[key] != nil {
+                sink.error(path.appending(key), "only a format = \"template\" webhook has \(key)")
+            }
+        }
         if let events = events(table, path) { webhook.events = events }
         if let timeout = duration(table, path, "timeout", minimum: 1) { webhook.timeoutMilliseconds = timeout }
         var explicitName = false
@@ -70,6 +141,36 @@ extension ConfigValidator {
             }
         }
         return (webhook, explicitName)
+    }
+
+    /// `secret_file`: one path, or an array of paths for a rotation (every secret signs each event, so a
+    /// receiver holding either the old or the new one verifies it). Also whether it is present but invalid.
+    private mutating func secretFiles(_ table: TOMLTable, _ path: TOMLPath) -> (files: [String], invalid: Bool) {
+        let keyPath = path.appending("secret_file")
+        guard let value = table["secret_file"]?.tomlValue else { return ([], false) }
+        guard value.type == .array, let array = value.array else {
+            let file = filePath(table, path, "secret_file")
+            return (file.map { [$0] } ?? [], file == nil)
+        }
+        guard (1...8).contains(array.count) else {
+            sink.error(keyPath, "must list 1 to 8 secret files (the current one first), got \(array.count)")
+            return ([], true)
+        }
+        var files: [String] = []
+        for index in 0..<array.count {
+            let elementPath = keyPath.appending(index: index)
+            let element = array[index].tomlValue
+            guard element.type == .string, let file = element.string, !file.isEmpty, checkNoControl(file, elementPath) else {
+                sink.error(elementPath, "expected a non-empty file path")
+                return ([], true)
+            }
+            if files.contains(file) {
+                sink.error(elementPath, "secret file \(TOMLPathFormat.quoted(file, limit: 200)) is listed twice")
+                return ([], true)
+            }
+            files.append(file)
+        }
+        return (files, false)
     }
 
     /// `events`: a non-empty array of `WebhookEvent` names (the three states and `check_failing`).

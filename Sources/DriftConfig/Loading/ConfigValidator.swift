@@ -10,12 +10,22 @@ struct ConfigValidator {
         var path: TOMLPath
         /// The `*_file` key is present but invalid (already reported): do not look elsewhere.
         var invalid = false
+        /// Not needed by this entry (a webhook format without signatures): read only if a file is named.
+        var optional = false
     }
 
     var sink: DiagnosticSink
     let environment: [String: String]
     private(set) var tokenReference = SecretReference(file: nil, path: [.key("api"), .key("token_file")])
     var webhookSecretReferences: [SecretReference] = []
+    /// `url_file` entries by webhook index: the URL is read like a secret.
+    var urlReferences: [(index: Int, reference: SecretReference)] = []
+    /// One per webhook: the secret files after the first (a rotation), in order.
+    var additionalSecretReferences: [[SecretReference]] = []
+    /// One per webhook: its PagerDuty routing key, or nil for other formats.
+    var routingKeyReferences: [SecretReference?] = []
+    /// Template files to read, by webhook index, with the key's path for diagnostics.
+    var templateReferences: [(index: Int, file: String, path: TOMLPath)] = []
 
     init(sink: DiagnosticSink, environment: [String: String]) {
         self.sink = sink
@@ -31,6 +41,8 @@ struct ConfigValidator {
         if let schedule = section(root, "schedule") { config.schedule = validateSchedule(schedule) }
         config.state = StateSettings(path: defaultStatePath())
         if let state = section(root, "state") { config.state = validateState(state, default: config.state) }
+        if let log = section(root, "log") { config.log = validateLog(log) }
+        if let metrics = section(root, "metrics") { config.metrics = validateMetrics(metrics) }
         config.webhooks = validateWebhooks(arrayOfTables(root, "webhook"))
         // Where each id was first defined; its line is looked up only for a duplicate (lines cost a scan).
         var firstPaths: [String: TOMLPath] = [:]
@@ -133,11 +145,14 @@ struct ConfigValidator {
                 state.path = file
             }
         }
+        if let retention = duration(table, path, "retention", minimum: StateSettings.minimumRetentionMilliseconds) {
+            state.retentionMilliseconds = retention
+        }
         return state
     }
 
     /// The machine, or nil if its id is missing or invalid (other errors are reported, not fatal here).
-    private mutating func validateMachine(_ table: TOMLTable, path: TOMLPath) -> MachineSettings? {
+    mutating func validateMachine(_ table: TOMLTable, path: TOMLPath) -> MachineSettings? {
         checkKeys(table, path: path, known: ConfigSchema.machine)
         var machine = MachineSettings(id: "")
         if let name = string(table, path, "name") {
@@ -185,7 +200,7 @@ struct ConfigValidator {
     /// The section whose schema has `key`, for keys written at the top level by mistake.
     private static func sectionDefining(_ key: String) -> String? {
         let sections = [
-            ("schedule", ConfigSchema.schedule), ("api", ConfigSchema.api), ("state", ConfigSchema.state),
+            ("schedule", ConfigSchema.schedule), ("api", ConfigSchema.api), ("state", ConfigSchema.state), ("metrics", ConfigSchema.metrics), ("log", ConfigSchema.log),
             ("machine", ConfigSchema.machine), ("webhook", ConfigSchema.webhook),
         ]
         return sections.first { $0.1.contains(key) }?.0
@@ -202,7 +217,7 @@ struct ConfigValidator {
     }
 
     /// The entries of a top-level `[[name]]` array of tables, with their paths.
-    private mutating func arrayOfTables(_ root: TOMLTable, _ key: String) -> [(TOMLPath, TOMLTable)] {
+    mutating func arrayOfTables(_ root: TOMLTable, _ key: String) -> [(TOMLPath, TOMLTable)] {
         guard let value = root[key]?.tomlValue else { return [] }
         let path: TOMLPath = [.key(key)]
         guard value.type == .array, let array = value.array else {
@@ -310,9 +325,9 @@ struct ConfigValidator {
     }
 
     /// Parses an http(s) URL and applies the loopback rule for plain http.
-    mutating func httpURL(_ text: String, path: TOMLPath, allowInsecure: Bool, purpose: String) -> HTTPURL? {
+    mutating func httpURL(_ text: String, path: TOMLPath, allowInsecure: Bool, purpose: String, allowQuery: Bool = false) -> HTTPURL? {
         let url: HTTPURL
-        switch HTTPURL.parse(text) {
+        switch HTTPURL.parse(text, allowQuery: allowQuery) {
         case .success(let parsed): url = parsed
         case .failure(let problem):
             sink.error(path, problem.message)

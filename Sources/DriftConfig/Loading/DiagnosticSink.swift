@@ -34,6 +34,16 @@ struct DiagnosticSink {
         diagnostics.append(ConfigDiagnostic(file: file, line: line, key: key, message: message, severity: severity))
     }
 
+    /// A problem in another file the config names (a webhook template): `OTHER:LINE: key: message`.
+    mutating func add(file other: String, line: Int, key: String, message: String) {
+        hasErrors = true
+        guard diagnostics.count < Self.limit else {
+            dropped += 1
+            return
+        }
+        diagnostics.append(ConfigDiagnostic(file: other, line: line, key: key, message: message, severity: .error))
+    }
+
     /// Diagnostics by line (stable within a line), those without a line (0) last, then a note on any
     /// that were dropped.
     var sorted: [ConfigDiagnostic] {

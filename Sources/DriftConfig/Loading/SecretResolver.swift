@@ -7,20 +7,44 @@ import DriftCore
 /// Webhook secret: `secret_file`, else `$CREDENTIALS_DIRECTORY/webhook-secret`.
 struct SecretResolver {
     let environment: [String: String]
+    /// Tried after `$AKUA_API_TOKEN` (the service's `LoadCredential=akua-token:` source, for the CLI).
+    let tokenFallbackFile: String?
     private var cache: [String: FileReadResult] = [:]
     private var warnedFiles: Set<String> = []
 
-    init(environment: [String: String]) {
+    /// Tried after `$CREDENTIALS_DIRECTORY` for webhook secrets and routing keys, by credential name
+    /// (the service's `LoadCredential=` sources, for the CLI run by root).
+    let credentialFallbacks: [String: String]
+
+    init(environment: [String: String], tokenFallbackFile: String? = nil, credentialFallbacks: [String: String] = [:]) {
         self.environment = environment
+        self.tokenFallbackFile = tokenFallbackFile
+        self.credentialFallbacks = credentialFallbacks
     }
 
     /// What kind of secret is being read, for messages.
     private enum Kind {
         case token
         case webhookSecret
+        case routingKey
+        case webhookURL
 
-        var fileLabel: String { self == .token ? "token file" : "webhook secret file" }
-        var credentialName: String { self == .token ? "akua-token" : "webhook-secret" }
+        var fileLabel: String {
+            switch self {
+            case .token: "token file"
+            case .webhookSecret: "webhook secret file"
+            case .routingKey: "PagerDuty routing key file"
+            case .webhookURL: "webhook URL file"
+            }
+        }
+        var credentialName: String {
+            switch self {
+            case .token: "akua-token"
+            case .webhookSecret: "webhook-secret"
+            case .routingKey: "pagerduty-routing-key"
+            case .webhookURL: "webhook-url"
+            }
+        }
     }
 
     private var credentialsDirectory: String? {
@@ -47,32 +71,72 @@ struct SecretResolver {
             else { return nil }
             return Secret(token, source: "$AKUA_API_TOKEN")
         }
+        if let file = tokenFallbackFile,
+            let secret = fromFile(file, kind: .token, key: key, line: 0, sink: &sink, read: read, mayBeMissing: true)
+        {
+            return secret.value
+        }
+        let looked = tokenFallbackFile.map {
+            " (none is set, and the service's token file \(TOMLPathFormat.quoted($0, limit: 200)) does not exist or is empty)"
+        } ?? ""
         sink.add(
             key: key, line: 0,
             message: "no API token: set [api] token_file, provide $CREDENTIALS_DIRECTORY/akua-token "
-                + "(systemd LoadCredential=akua-token:...), or set AKUA_API_TOKEN",
+                + "(systemd LoadCredential=akua-token:...), or set AKUA_API_TOKEN" + looked,
             severity: .error)
         return nil
     }
 
+    /// A webhook's secret: `secret_file`, else `$CREDENTIALS_DIRECTORY/webhook-secret`, else the CLI's
+    /// fallback; a format without signatures needs none (an empty secret).
     mutating func webhookSecret(
         _ reference: ConfigValidator.SecretReference, sink: inout DiagnosticSink, read: (String) -> FileReadResult
+    ) -> Secret? {
+        credential(
+            reference, kind: .webhookSecret, sink: &sink, read: read,
+            orElse: reference.optional ? Secret("", source: "(not needed: this format is not signed)") : nil,
+            missing: "no webhook secret: set secret_file or provide $CREDENTIALS_DIRECTORY/webhook-secret")
+    }
+
+    /// A webhook's URL from its `url_file` (the URL itself is checked by the caller).
+    mutating func webhookURL(
+        _ reference: ConfigValidator.SecretReference, sink: inout DiagnosticSink, read: (String) -> FileReadResult
+    ) -> Secret? {
+        guard let file = reference.file else { return nil }
+        return fromFile(file, kind: .webhookURL, key: reference.path.dotted, line: sink.line(of: reference.path), sink: &sink, read: read)
+    }
+
+    /// A PagerDuty webhook's routing key: `routing_key_file`, else `$CREDENTIALS_DIRECTORY/pagerduty-routing-key`,
+    /// else the CLI's fallback.
+    mutating func routingKey(
+        _ reference: ConfigValidator.SecretReference, sink: inout DiagnosticSink, read: (String) -> FileReadResult
+    ) -> Secret? {
+        credential(
+            reference, kind: .routingKey, sink: &sink, read: read, orElse: nil,
+            missing: "no PagerDuty routing key: set routing_key_file or provide $CREDENTIALS_DIRECTORY/pagerduty-routing-key")
+    }
+
+    /// A credential in the documented order: the `*_file` key, the systemd credential of `kind`, the CLI's
+    /// fallback file for it (the unit's `LoadCredential=` source), then `orElse`, else the `missing` error.
+    private mutating func credential(
+        _ reference: ConfigValidator.SecretReference, kind: Kind, sink: inout DiagnosticSink,
+        read: (String) -> FileReadResult, orElse: Secret?, missing: String
     ) -> Secret? {
         let key = reference.path.dotted
         if reference.invalid { return nil }
         if let file = reference.file {
-            return fromFile(file, kind: .webhookSecret, key: key, line: sink.line(of: reference.path), sink: &sink, read: read)
+            return fromFile(file, kind: kind, key: key, line: sink.line(of: reference.path), sink: &sink, read: read)
         }
-        if let directory = credentialsDirectory {
-            let file = Self.join(directory, Kind.webhookSecret.credentialName)
-            if let secret = fromFile(file, kind: .webhookSecret, key: key, line: 0, sink: &sink, read: read, mayBeMissing: true) {
+        var candidates: [String] = []
+        if let directory = credentialsDirectory { candidates.append(Self.join(directory, kind.credentialName)) }
+        if orElse == nil, let fallback = credentialFallbacks[kind.credentialName] { candidates.append(fallback) }
+        for file in candidates {
+            if let secret = fromFile(file, kind: kind, key: key, line: 0, sink: &sink, read: read, mayBeMissing: true) {
                 return secret.value
             }
         }
-        sink.add(
-            key: key, line: sink.line(of: reference.path),
-            message: "no webhook secret: set secret_file or provide $CREDENTIALS_DIRECTORY/webhook-secret",
-            severity: .error)
+        if let orElse { return orElse }
+        sink.add(key: key, line: sink.line(of: reference.path), message: missing, severity: .error)
         return nil
     }
 
@@ -129,7 +193,7 @@ struct SecretResolver {
                     return Found(value: nil)
                 }
                 return Found(value: Secret(token, source: file))
-            case .webhookSecret:
+            case .webhookSecret, .routingKey, .webhookURL:
                 guard let secret = check(bytes, kind: kind, source: source, key: key, line: line, sink: &sink) else {
                     return Found(value: nil)
                 }

@@ -8,6 +8,9 @@ public struct DaemonConfig: Sendable, Equatable {
     public var api: APISettings
     public var schedule: ScheduleSettings
     public var state: StateSettings
+    /// `[metrics]`: the optional Prometheus listener.
+    public var metrics = MetricsSettings()
+    public var log: LogSettings = LogSettings()
     public var webhooks: [WebhookSettings]
     public var machines: [MachineSettings]
 
@@ -94,9 +97,16 @@ public struct StateSettings: Sendable, Equatable {
 
     /// `path` as written, else `$STATE_DIRECTORY/state.sqlite` (first entry), else `./state.sqlite`.
     public var path: String
+    /// `retention`: transitions and finished deliveries older than this are pruned (pending ones never).
+    public var retentionMilliseconds: Int64
 
-    public init(path: String) {
+    public static let defaultRetentionMilliseconds: Int64 = 30 * 86_400_000
+    /// Shortest `retention` accepted (a shorter one would prune what a reader just missed).
+    public static let minimumRetentionMilliseconds: Int64 = 3_600_000
+
+    public init(path: String, retentionMilliseconds: Int64 = StateSettings.defaultRetentionMilliseconds) {
         self.path = path
+        self.retentionMilliseconds = retentionMilliseconds
     }
 }
 
@@ -115,6 +125,20 @@ public struct WebhookSettings: Sendable, Equatable {
     public var name: String
     /// Whether plain http to a non-loopback host was explicitly allowed.
     public var allowInsecureHTTP: Bool
+    /// The receiver's message shape (`format`; default Standard Webhooks).
+    public var format: WebhookFormat = .standard
+    /// `routing_key_file` as written (PagerDuty), or nil for `$CREDENTIALS_DIRECTORY/pagerduty-routing-key`.
+    public var routingKeyFile: String?
+    /// `url_file`: the URL comes from this file (a secret; `url` is then empty here and the URL is in
+    /// `LoadedConfig.webhookURLs`).
+    public var urlFile: String?
+    /// Further `secret_file` entries (a rotation: the current secret first, then the ones still accepted).
+    public var additionalSecretFiles: [String] = []
+    /// `template_file` (format `template`): the Mustache template's path, and its text as read at load.
+    public var templateFile: String?
+    public var templateText: String?
+    /// `content_type` of a template's body (default `application/json`).
+    public var contentType = "application/json"
 
     public init(
         url: String, secretFile: String? = nil, events: Set<WebhookEvent> = WebhookEvent.defaultSubscription,

@@ -6,15 +6,16 @@
     import Darwin
 #endif
 
-/// A strictly checked absolute `http`/`https` URL as the config accepts it (no credentials, query or
-/// fragment), and the loopback rule for plain http.
+/// A strictly checked absolute `http`/`https` URL as the config accepts it (no credentials or fragment;
+/// a query only where allowed: webhook URLs such as Teams Workflows carry one), and the loopback rule for
+/// plain http.
 struct HTTPURL: Sendable, Equatable {
     /// `http` or `https`, lowercased.
     var scheme: String
     /// Host as written but lowercased; IPv6 literals without brackets.
     var host: String
     var port: Int?
-    /// Everything after the authority ("" or starting with "/").
+    /// Everything after the authority ("" or starting with "/"), the query included where allowed.
     var path: String
 
     var isHTTPS: Bool { scheme == "https" }
@@ -31,7 +32,7 @@ struct HTTPURL: Sendable, Equatable {
     }
 
     /// Parses `text`, or explains in one line what is wrong (without echoing credentials).
-    static func parse(_ text: String) -> Result<HTTPURL, URLProblem> {
+    static func parse(_ text: String, allowQuery: Bool = false) -> Result<HTTPURL, URLProblem> {
         let bytes = Array(text.utf8)
         if bytes.isEmpty { return .failure(.init("must not be empty")) }
         if bytes.contains(where: { $0 <= 0x20 || $0 >= 0x7F }) {
@@ -46,12 +47,12 @@ struct HTTPURL: Sendable, Equatable {
             return .failure(.init("unsupported scheme \(shown) (use https)"))
         }
         let rest = text[schemeEnd.upperBound...]
-        if rest.contains("?") || rest.contains("#") {
-            return .failure(.init("must not contain a query or fragment"))
+        if rest.contains("#") || (!allowQuery && rest.contains("?")) {
+            return .failure(.init(allowQuery ? "must not contain a fragment" : "must not contain a query or fragment"))
         }
         let authority: Substring
         let path: Substring
-        if let slash = rest.firstIndex(of: "/") {
+        if let slash = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) {
             authority = rest[..<slash]
             path = rest[slash...]
         } else {

@@ -170,9 +170,13 @@ public final class DriftEngine: @unchecked Sendable {
         if attempt > 1 {
             logger.debug("retrying check of \(machineID)", metadata: ["drift_machine_id": "\(machineID)", "attempt": "\(attempt)", "idempotency_key": "\(key)"])
         }
+        let callbacks = self.callbacks
         let task = Task { [weak self] in
+            let started = ContinuousClock.now
             let result = await CheckRunner.run(
                 source: source, machineID: machineID, key: key, trigger: trigger, assumeOperationUnavailable: assumeUnavailable)
+            let elapsed = (ContinuousClock.now - started).components
+            callbacks.checkFinished(result, elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000)
             guard let self else { return }
             self.queue.async {
                 self.inFlightTasks[machineID] = nil
@@ -218,6 +222,7 @@ public final class DriftEngine: @unchecked Sendable {
         }
         if state.commit(step) { statusDirty = true }
         if !fresh.isEmpty { journal(fresh) }
+        for record in fresh { callbacks.transitioned(record.transition) }
         if step.records.contains(where: { (!$0.outbox.isEmpty && $0.transition != nil) || !$0.notices.isEmpty }) { callbacks.outbox() }
         // Finished checks freed request slots: start what is due right here rather than through a
         // zero-delay timer (a round trip through the Dispatch manager thread per batch under load).
@@ -281,6 +286,19 @@ public final class DriftEngine: @unchecked Sendable {
             let now = clock.nowMs()
             guard let next = state.core.nextWakeup(), next != .min else { return true }
             return next >= now - toleranceMs || now - lastFireAt < toleranceMs
+        }
+    }
+
+    /// The fleet as `/metrics` shows it: counts per state, stale machines (as `status` marks them: a known
+    /// state whose report expired while nobody watched, its catch-up check pending), and each machine's
+    /// state when `perMachine` (one pass over memory, on the queue).
+    public func metricsFleet(perMachine: Bool) -> (summary: FleetSummary, stale: Int, states: [(id: String, state: DriftState)]?) {
+        queue.sync {
+            let now = clock.nowMs()
+            var stale = 0
+            for id in state.machines.keys where state.core.isStale(machineID: id, now: now) { stale += 1 }
+            let states = perMachine ? state.machines.map { (id: $0.key, state: $0.value.state) } : nil
+            return (state.summary, stale, states)
         }
     }
 

@@ -1,6 +1,7 @@
 import AkuaAPI
 import DriftConfig
 import DriftCore
+import DriftProxy
 import DriftWebhooks
 import Foundation
 
@@ -33,17 +34,68 @@ public enum DaemonAssembly {
         return configuration
     }
 
-    public static func endpoints(_ loaded: LoadedConfig) throws -> [WebhookEndpoint] {
-        try zip(loaded.config.webhooks, loaded.webhookSecrets).map { settings, secret in
-            let signer: WebhookSigner
+    /// The configured webhooks, each with the proxy `environment` gives its URL (as for the API client).
+    public static func endpoints(
+        _ loaded: LoadedConfig, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> [WebhookEndpoint] {
+        try zip(loaded.config.webhooks, loaded.webhookSecrets).enumerated().map { index, pair in
+            let (settings, secret) = pair
+            var signer: WebhookSigner?
             do {
-                signer = try WebhookSigner(secret: secret.reveal())
+                // A format without signatures needs no secret; one that is given is still checked.
+                if settings.format.needsSecret || !secret.reveal().isEmpty { signer = try WebhookSigner(secret: secret.reveal()) }
             } catch {
                 throw DaemonError.startup("webhook \(settings.name): \(error)")
             }
+            let routingKey = index < loaded.routingKeys.count ? loaded.routingKeys[index]?.reveal() : nil
+            var additionalSigners: [WebhookSigner] = []
+            for extra in index < loaded.additionalWebhookSecrets.count ? loaded.additionalWebhookSecrets[index] : [] {
+                do {
+                    additionalSigners.append(try WebhookSigner(secret: extra.reveal()))
+                } catch {
+                    throw DaemonError.startup("webhook \(settings.name): \(error)")
+                }
+            }
+            // A url_file's URL was read with the secrets; it is used here only.
+            let url = index < loaded.webhookURLs.count ? loaded.webhookURLs[index]?.reveal() ?? settings.url : settings.url
+            let proxy: ProxySetting?
+            do {
+                proxy = try WebhookEndpoint.proxy(forURL: url, environment: environment)
+            } catch {
+                throw DaemonError.startup("webhook \(settings.name): \(error)")
+            }
+            var template: WebhookTemplate?
+            if settings.format == .template {
+                let (parsed, problem) = webhookTemplate(settings, index: index)
+                if let problem { throw DaemonError.config([problem.description]) }
+                template = parsed
+            }
             return WebhookEndpoint(
-                url: settings.url, name: settings.name, signer: signer, events: settings.states,
-                timeoutMs: settings.timeoutMilliseconds)
+                url: url, name: settings.name, signer: signer, events: settings.states,
+                timeoutMs: settings.timeoutMilliseconds, proxy: proxy, format: settings.format, routingKey: routingKey,
+                template: template, additionalSigners: additionalSigners)
+        }
+    }
+
+    /// The parsed template of a `format = "template"` webhook, or its problem as `TEMPLATE:LINE: key: message`
+    /// (a template that does not parse, or renders a sample event into an invalid body).
+    public static func webhookTemplate(_ settings: WebhookSettings, index: Int) -> (WebhookTemplate?, ConfigDiagnostic?) {
+        let file = settings.templateFile ?? "(template)"
+        let key = "webhook[\(index)].template_file"
+        guard let text = settings.templateText else {
+            return (nil, ConfigDiagnostic(file: file, line: 0, key: key, message: "the template was not read"))
+        }
+        do throws(WebhookTemplate.Problem) {
+            return (try WebhookTemplate(text: text, contentType: settings.contentType), nil)
+        } catch {
+            return (nil, ConfigDiagnostic(file: file, line: error.line, key: key, message: error.message))
+        }
+    }
+
+    /// Problems of every template webhook in `config` (for `check-config`).
+    public static func templateDiagnostics(_ config: DaemonConfig) -> [ConfigDiagnostic] {
+        config.webhooks.enumerated().compactMap { index, settings in
+            settings.format == .template ? webhookTemplate(settings, index: index).1 : nil
         }
     }
 }

@@ -22,6 +22,16 @@ public final class DaemonService: Service, Sendable {
     /// `clock`, or the test-only stall hook around it (`AKUA_DRIFTD_TEST_STALL_FILE`, see `SchedulerStallHook`).
     let engineClock: any EngineClock
     let current: Mutex<Running?> = Mutex(nil)
+    /// `[metrics]`: the registry and the listener, when configured (see `DaemonService+Metrics`).
+    let metricsRuntime = MetricsRuntime()
+    /// `--log-level` given on the command line wins over `[log] level`.
+    let logLevelOverride: Logger.Level?
+    /// Number of the latest reload (0 until the first SIGHUP), for `akua-driftd reload`.
+    let reloadGeneration = Atomic<Int64>(0)
+    /// `$RUNTIME_DIRECTORY`: status snapshot and reload outcome (nil outside systemd unless set).
+    let runtimeFiles: RuntimeFiles?
+    /// Writes the status snapshot and prunes the state file in the background.
+    let maintenance: Mutex<MaintenanceTimer?> = Mutex(nil)
 
     struct Running: Sendable {
         var loaded: LoadedConfig
@@ -34,7 +44,10 @@ public final class DaemonService: Service, Sendable {
     }
 
     public init(configPath: String, environment: [String: String], logger: Logger,
-                notifier: SystemdNotifier = SystemdNotifier(), clock: any EngineClock = SystemClock()) {
+                notifier: SystemdNotifier = SystemdNotifier(), clock: any EngineClock = SystemClock(),
+                logLevelOverride: Logger.Level? = nil) {
+        self.logLevelOverride = logLevelOverride
+        runtimeFiles = RuntimeFiles.fromEnvironment(environment)
         self.configPath = configPath
         self.environment = environment
         self.logger = logger
@@ -52,6 +65,7 @@ public final class DaemonService: Service, Sendable {
         case .success(let value): loaded = value
         case .failure(let error): throw DaemonError.config(error.diagnostics.map(\.description))
         }
+        applyLogLevel(loaded.config)
         for warning in loaded.warnings { logger.warning("\(warning.description)") }
         let statePath = loaded.config.state.path
         let lock: StateLock
@@ -69,7 +83,8 @@ public final class DaemonService: Service, Sendable {
         // The engine's callbacks are fixed here; the outbox one finds whichever dispatcher is current, so a
         // reload that replaces the dispatcher never races the engine queue.
         let assembled = try DaemonAssembly.assemble(
-            loaded, database: database, environment: environment, logger: logger, clock: engineClock, dispatcherClock: clock
+            loaded, database: database, environment: environment, logger: logger, clock: engineClock, dispatcherClock: clock,
+            metrics: metricsRuntime.prepare(loaded.config.metrics)
         ) { _ in
             EngineCallbacks(
                 outbox: { [weak self] in self?.current.withLock { $0?.dispatcher }?.wake() },
@@ -85,17 +100,21 @@ public final class DaemonService: Service, Sendable {
         current.withLock {
             $0 = Running(loaded: loaded, engine: engine, client: client, dispatcher: dispatcher, dispatcherTask: task, database: database, lock: lock)
         }
+        writeReloadOutcome(ReloadOutcome(generation: 0, accepted: true, at: clock.nowMs(), errors: []))
+        startMaintenance()
         let (summary, next) = engine.currentSummary()
         logger.notice("akua-driftd \(akuaDriftdVersion) started: \(summary.statusLine(nextCheckInMs: next)); state \(statePath); api \(loaded.config.api.baseURL)")
         // READY=1 comes from `run()`, once SIGHUP is trapped: systemd may send a reload as soon as it sees it.
     }
 
     private func makeDispatcher(endpoints: [WebhookEndpoint], database: AppDatabase) -> WebhookDispatcher {
-        DaemonAssembly.dispatcher(endpoints: endpoints, database: database, logger: logger, clock: clock)
+        DaemonAssembly.dispatcher(endpoints: endpoints, database: database, logger: logger, clock: clock, metrics: metricsRuntime.metrics)
     }
 
     public func run() async throws {
         if current.withLock({ $0 == nil }) { try start() }
+        noteMetricsReload(errors: [])
+        try await startMetricsListener()
         // Trap SIGHUP before READY=1 (a reload requested right after it is buffered, not lost), then
         // reload on each one until a graceful shutdown (SIGTERM/SIGINT) is requested.
         let reloads = await UnixSignalsSequence(trapping: .sighup)
@@ -119,7 +138,15 @@ public final class DaemonService: Service, Sendable {
     /// Either way the reload is framed by `RELOADING=1` (with `MONOTONIC_USEC=`) and `READY=1`, as
     /// `Type=notify-reload` (systemd >= 253) expects for every SIGHUP.
     public func reload() async {
-        guard let running = current.withLock({ $0 }) else { return }
+        guard current.withLock({ $0 }) != nil else { return }
+        let errors = await applyReload()
+        recordReload(errors: errors)
+        noteMetricsReload(errors: errors)
+    }
+
+    /// The reload itself: the rejected config's errors, or none once the new config is in effect.
+    private func applyReload() async -> [String] {
+        guard let running = current.withLock({ $0 }) else { return [] }
         _ = notifier.reloading(status: "reloading \(configPath)")
         let loaded: LoadedConfig
         switch ConfigLoader.load(path: configPath, environment: environment) {
@@ -129,7 +156,7 @@ public final class DaemonService: Service, Sendable {
                 "reload rejected, the running config stays in effect:\n\(lines.joined(separator: "\n"))",
                 metadata: ["message_id": "\(JournalMessageID.configRejected)", "config_errors": "\(lines.count)"])
             _ = notifier.ready(status: running.engine.currentSummary().0.statusLine(nextCheckInMs: nil))
-            return
+            return lines
         case .success(let value):
             loaded = value
         }
@@ -142,20 +169,23 @@ public final class DaemonService: Service, Sendable {
         var newSource: AkuaClient?
         if loaded.config.api != running.loaded.config.api || loaded.token != running.loaded.token {
             do {
-                newSource = try AkuaClient(configuration: DaemonAssembly.clientConfiguration(loaded, environment: environment), logger: logger)
+                let metrics = metricsRuntime.metrics
+                newSource = try AkuaClient(
+                    configuration: DaemonAssembly.clientConfiguration(loaded, environment: environment), logger: logger,
+                    onResponse: { metrics?.apiResponse(status: $0) })
             } catch {
                 logger.error("reload rejected: [api]: \(error)", metadata: ["message_id": "\(JournalMessageID.configRejected)"])
                 _ = notifier.ready(status: running.engine.currentSummary().0.statusLine(nextCheckInMs: nil))
-                return
+                return ["\(configPath): [api]: \(error)"]
             }
         }
         let endpoints: [WebhookEndpoint]
         do {
-            endpoints = try DaemonAssembly.endpoints(loaded)
+            endpoints = try DaemonAssembly.endpoints(loaded, environment: environment)
         } catch {
             logger.error("reload rejected: \(error)", metadata: ["message_id": "\(JournalMessageID.configRejected)"])
             _ = notifier.ready(status: running.engine.currentSummary().0.statusLine(nextCheckInMs: nil))
-            return
+            return ["\(configPath): \(error)"]
         }
         do {
             try running.engine.reload(settings: DaemonAssembly.engineSettings(loaded), source: newSource)
@@ -170,6 +200,9 @@ public final class DaemonService: Service, Sendable {
         // Webhooks: a fresh dispatcher picks up new endpoints and secrets and re-enables endpoints a 410
         // disabled. The old one finishes first, so a machine's deliveries never overlap or reorder.
         if loaded.config.webhooks != running.loaded.config.webhooks || loaded.webhookSecrets != running.loaded.webhookSecrets
+            || loaded.routingKeys != running.loaded.routingKeys
+            || loaded.additionalWebhookSecrets != running.loaded.additionalWebhookSecrets
+            || loaded.webhookURLs != running.loaded.webhookURLs
             || running.dispatcher.hasDisabledEndpoints {
             running.dispatcherTask.cancel()
             await running.dispatcherTask.value
@@ -178,13 +211,16 @@ public final class DaemonService: Service, Sendable {
             next.dispatcherTask = Task { await dispatcher.run() }
         }
         current.withLock { $0 = next }
+        applyLogLevel(loaded.config)
         let (summary, nextDue) = running.engine.currentSummary()
         logger.notice("reloaded \(configPath): \(summary.statusLine(nextCheckInMs: nextDue))")
         _ = notifier.ready(status: summary.statusLine(nextCheckInMs: nextDue))
+        return []
     }
 
     private func shutdown() async {
         guard let running = current.withLock({ $0 }) else { return }
+        stopMaintenance()
         _ = notifier.stopping(status: "stopping: finishing running checks")
         logger.notice("stopping: finishing running checks (at most 5s)")
         await running.engine.stop(graceMs: 5_000)
@@ -192,6 +228,7 @@ public final class DaemonService: Service, Sendable {
         await running.dispatcherTask.value
         await running.client.shutdown()
         current.withLock { $0 = nil }
+        await stopMetricsListener()
         logger.notice("stopped")
     }
 

@@ -1,3 +1,4 @@
+import DriftConfig
 import DriftCore
 import DriftStore
 import Foundation
@@ -6,7 +7,7 @@ import Foundation
 /// runs), as an aligned table or as JSON.
 public enum StatusReport {
     /// One machine in `status --json`. Timestamps are unix seconds, like the API's.
-    public struct Row: Encodable, Equatable, Sendable {
+    public struct Row: Codable, Equatable, Sendable {
         public var machine_id: String
         public var name: String?
         public var state: String
@@ -22,6 +23,10 @@ public enum StatusReport {
         /// The state is known but its report has expired on the daemon's clock: a catch-up check is due
         /// (after downtime or a suspend) and decides before anything is announced.
         public var stale: Bool = false
+        /// `consecutive_failures` reached `[schedule] failing_after`: checks of this machine keep failing.
+        public var failing: Bool = false
+        /// The report's expiry on this host's clock (unix seconds), which decides staleness.
+        public var expires_at_local: Int64?
 
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -38,15 +43,19 @@ public enum StatusReport {
             try c.encode(consecutive_failures, forKey: .consecutive_failures)
             try c.encode(drifted_attributes, forKey: .drifted_attributes)
             try c.encode(stale, forKey: .stale)
+            try c.encode(failing, forKey: .failing)
+            try c.encode(expires_at_local, forKey: .expires_at_local)
         }
 
         enum CodingKeys: String, CodingKey {
             case machine_id, name, state, since, report_id, report_state, expires_at, last_checked_at, next_due_at,
-                 last_error, consecutive_failures, drifted_attributes, stale
+                 last_error, consecutive_failures, drifted_attributes, stale, failing, expires_at_local
         }
     }
 
-    public static func rows(_ machines: [MachineRecord], nowMs: Int64 = SystemClock().nowMs()) -> [Row] {
+    public static func rows(
+        _ machines: [MachineRecord], nowMs: Int64 = SystemClock().nowMs(), failingAfter: Int = ScheduleSettings.defaultFailingAfter
+    ) -> [Row] {
         machines.map { record in
             var row = Row(
                 machine_id: record.id, name: record.name, state: record.state.rawValue,
@@ -56,6 +65,8 @@ public enum StatusReport {
                 last_error: record.lastError, consecutive_failures: record.consecutiveFailures,
                 drifted_attributes: record.report?.state == .drifted ? record.report?.differingAttributes ?? [] : [])
             row.stale = isStale(record, nowMs: nowMs)
+            row.failing = record.consecutiveFailures >= failingAfter
+            row.expires_at_local = (record.reportLocalExpiresAt ?? record.report.map { $0.expiresAt * 1000 }).map { $0 / 1000 }
             return row
         }
     }
@@ -68,31 +79,44 @@ public enum StatusReport {
     }
 
     public static func json(_ machines: [MachineRecord], nowMs: Int64 = SystemClock().nowMs()) -> String {
+        json(rows(machines, nowMs: nowMs))
+    }
+
+    /// The `status --json` array.
+    public static func json(_ rows: [Row]) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(rows(machines, nowMs: nowMs))) ?? Data("[]".utf8), as: UTF8.self)
+        return String(decoding: (try? encoder.encode(rows)) ?? Data("[]".utf8), as: UTF8.self)
     }
 
     /// An aligned table: MACHINE NAME STATE SINCE REPORT EXPIRES LAST ERROR, times relative to `nowMs`.
     public static func table(_ machines: [MachineRecord], nowMs: Int64, clockSkewMs: Int64? = nil, failingAfter: Int = 3) -> String {
+        table(rows(machines, nowMs: nowMs, failingAfter: failingAfter), nowMs: nowMs, clockSkewMs: clockSkewMs)
+    }
+
+    /// The table from `rows` (as read from the state file or from the daemon's status snapshot).
+    public static func table(_ rows: [Row], nowMs: Int64, clockSkewMs: Int64? = nil) -> String {
         var lines: [[String]] = [["MACHINE", "NAME", "STATE", "SINCE", "REPORT", "EXPIRES", "LAST ERROR"]]
-        for record in machines {
+        for row in rows {
+            var state = row.state
+            if row.stale { state += " (stale)" }
+            if row.failing { state += " (failing \(row.consecutive_failures))" }
             lines.append([
-                record.id,
-                record.name ?? "-",
-                record.state.rawValue + (isStale(record, nowMs: nowMs) ? " (stale)" : ""),
-                record.stateSince.map { relative(nowMs - $0, past: true) } ?? "-",
-                record.report?.id ?? "-",
-                record.report.map { relative((record.reportLocalExpiresAt ?? $0.expiresAt * 1000) - nowMs, past: false) } ?? "-",
-                record.lastError.map { String($0.prefix(80)) } ?? "-",
+                row.machine_id,
+                row.name ?? "-",
+                state,
+                row.since.map { relative(nowMs - $0 * 1000, past: true) } ?? "-",
+                row.report_id ?? "-",
+                (row.expires_at_local ?? row.expires_at).map { relative($0 * 1000 - nowMs, past: false) } ?? "-",
+                row.last_error.map { String($0.prefix(80)) } ?? "-",
             ])
         }
         var widths = [Int](repeating: 0, count: 7)
         for line in lines { for (i, cell) in line.enumerated() { widths[i] = max(widths[i], cell.count) } }
         var summary = FleetSummary()
-        for record in machines {
-            summary.add(record.state)
-            if record.consecutiveFailures >= failingAfter { summary.failing += 1 }
+        for row in rows {
+            summary.add(DriftState(rawValue: row.state) ?? .unknown)
+            if row.failing { summary.failing += 1 }
         }
         let body = lines.map { line in
             line.enumerated().map { i, cell in i == line.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
@@ -109,7 +133,7 @@ public enum StatusReport {
     }
 
     /// "5m ago", "in 14m", "expired 3s ago".
-    static func relative(_ deltaMs: Int64, past: Bool) -> String {
+    public static func relative(_ deltaMs: Int64, past: Bool) -> String {
         let magnitude = DurationText.format(milliseconds: roundedToSeconds(abs(deltaMs)))
         if past { return deltaMs >= 0 ? "\(magnitude) ago" : "in \(magnitude)" }
         return deltaMs >= 0 ? "in \(magnitude)" : "expired \(magnitude) ago"

@@ -19,16 +19,25 @@ public enum LoggingSetup {
         bootstrapped.withLock { state in
             if let state { return state }
             let resolved = target.resolve(environment: environment)
+            LogLevelControl.shared.level = level
             LoggingSystem.bootstrap(
                 { label, provider in
-                    makeHandler(
-                        target: resolved, label: label, level: level, identifier: identifier, metadataProvider: provider)
+                    // The level lives in `LogLevelControl.shared`, so `[log] level` can change it on reload.
+                    SharedLevelLogHandler(
+                        makeHandler(
+                            target: resolved, label: label, level: .trace, identifier: identifier, metadataProvider: provider),
+                        control: .shared)
                 },
                 metadataProvider: metadataProvider
             )
             state = resolved
             return resolved
         }
+    }
+
+    /// Changes the level of every logger made by `bootstrap` (those that did not set their own).
+    public static func setLevel(_ level: Logger.Level) {
+        LogLevelControl.shared.level = level
     }
 
     /// The target chosen by the first `bootstrap`, or nil before it.

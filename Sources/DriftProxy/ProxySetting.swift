@@ -1,31 +1,40 @@
+import AsyncHTTPClient
 import Foundation
 
-/// The proxy the client uses for its one target host, resolved from the environment like curl and Go do.
+/// Why a proxy setting from the environment is unusable; the message never contains credentials.
+public struct ProxySettingError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+    init(_ message: String) { self.message = message }
+}
+
+/// The proxy for one target host, resolved from the environment like curl and Go do; shared by the Akua API
+/// client and the webhook dispatcher so both honour the same variables the same way.
 ///
 /// `https_proxy`/`HTTPS_PROXY` for an https base URL, `http_proxy`/`HTTP_PROXY` for http (lower case wins);
 /// no proxy when the host matches `no_proxy`/`NO_PROXY` or is a loopback address. Proxy URLs may be
 /// `http://[user:pass@]host[:port]` (CONNECT tunnel) or `socks5://host[:port]`.
-struct ProxySetting: Sendable, Hashable, CustomStringConvertible {
-    enum Kind: Sendable, Hashable {
+public struct ProxySetting: Sendable, Hashable, CustomStringConvertible {
+    public enum Kind: Sendable, Hashable {
         case http
         case socks5
     }
 
-    var kind: Kind
-    var host: String
-    var port: Int
-    var username: String?
-    var password: String?
+    public var kind: Kind
+    public var host: String
+    public var port: Int
+    public var username: String?
+    public var password: String?
 
     /// Never includes the credentials.
-    var description: String {
+    public var description: String {
         "\(kind == .http ? "http" : "socks5")://\(host.contains(":") ? "[\(host)]" : host):\(port)"
     }
 
     /// The proxy for `targetHost` under `environment`, nil for a direct connection.
-    static func from(
+    public static func from(
         environment: [String: String], targetScheme: String, targetHost: String
-    ) throws(AkuaAPIError) -> ProxySetting? {
+    ) throws(ProxySettingError) -> ProxySetting? {
         let names = targetScheme == "https" ? ["https_proxy", "HTTPS_PROXY"] : ["http_proxy", "HTTP_PROXY"]
         guard let raw = names.lazy.compactMap({ environment[$0] }).first(where: { !$0.isEmpty }) else { return nil }
         let noProxy = environment["no_proxy"].flatMap { $0.isEmpty ? nil : $0 } ?? environment["NO_PROXY"] ?? ""
@@ -34,25 +43,25 @@ struct ProxySetting: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Parses a proxy URL; a missing scheme means `http://`.
-    static func parse(_ raw: String) throws(AkuaAPIError) -> ProxySetting {
+    public static func parse(_ raw: String) throws(ProxySettingError) -> ProxySetting {
         let text = raw.trimmingCharacters(in: .whitespaces)
         let withScheme = text.contains("://") ? text : "http://" + text
         guard let components = URLComponents(string: withScheme), let scheme = components.scheme?.lowercased(),
               let host = components.host.map(trimBrackets), !host.isEmpty else {
-            throw .configuration("the proxy setting is not a valid URL")
+            throw ProxySettingError("the proxy setting is not a valid URL")
         }
         let kind: Kind
         switch scheme {
         case "http": kind = .http
         case "socks5", "socks5h": kind = .socks5
-        default: throw .configuration("unsupported proxy scheme \"\(ErrorText.sanitize(scheme, limit: 16))\" (use http or socks5)")
+        default: throw ProxySettingError("unsupported proxy scheme \"\(String(scheme.unicodeScalars.filter { $0.isASCII && $0.value > 0x20 && $0.value < 0x7F }.prefix(16).map(Character.init)))\" (use http or socks5)")
         }
         let port = components.port ?? (kind == .http ? 80 : 1080)
-        guard (1...65535).contains(port) else { throw .configuration("the proxy port is out of range") }
+        guard (1...65535).contains(port) else { throw ProxySettingError("the proxy port is out of range") }
         let username = components.percentEncodedUser.flatMap { $0.removingPercentEncoding }
         let password = components.percentEncodedPassword.flatMap { $0.removingPercentEncoding }
         if kind == .socks5, username != nil {
-            throw .configuration("SOCKS proxies with credentials are not supported")
+            throw ProxySettingError("SOCKS proxies with credentials are not supported")
         }
         return ProxySetting(kind: kind, host: host, port: port, username: username, password: password)
     }
@@ -61,7 +70,7 @@ struct ProxySetting: Sendable, Hashable, CustomStringConvertible {
     ///
     /// Entries are comma or space separated: `*` (everything), a domain (`example.com`, `.example.com` or
     /// `*.example.com`: the domain and its subdomains), an IP address, or an IPv4/IPv6 CIDR block; a `:port` suffix is ignored.
-    static func bypasses(host rawHost: String, noProxy: String) -> Bool {
+    public static func bypasses(host rawHost: String, noProxy: String) -> Bool {
         let host = trimBrackets(rawHost).lowercased()
         if host == "localhost" || host.hasSuffix(".localhost") { return true }
         if let v4 = IPAddress.parseV4(host), v4 >> 24 == 127 { return true }
@@ -93,6 +102,25 @@ struct ProxySetting: Sendable, Hashable, CustomStringConvertible {
             return String(entry[..<colon])
         }
         return entry
+    }
+
+    /// The same proxy for AsyncHTTPClient: an http proxy is always used as a CONNECT tunnel.
+    public var clientProxy: HTTPClient.Configuration.Proxy {
+        switch kind {
+        case .socks5:
+            return .socksServer(host: host, port: port)
+        case .http:
+            let authorization = username.map { HTTPClient.Authorization.basic(username: $0, password: password ?? "") }
+            return .server(host: host, port: port, authorization: authorization)
+        }
+    }
+
+    public init(kind: Kind, host: String, port: Int, username: String? = nil, password: String? = nil) {
+        self.kind = kind
+        self.host = host
+        self.port = port
+        self.username = username
+        self.password = password
     }
 
     static func trimBrackets(_ host: String) -> String {
@@ -162,4 +190,8 @@ enum IPAddress {
         }
         return true
     }
+}
+
+extension Character {
+    var isASCIIDigit: Bool { isASCII && isNumber }
 }

@@ -1,0 +1,132 @@
+import DriftCore
+import Foundation
+
+/// Rendering of the stored Standard Webhooks body for a receiver's format at send time, so the outbox
+/// stays format-independent and two replicas render byte-identical messages from the same event.
+extension WebhookFormat {
+    /// The request for one stored event: its body, content type and whether the Standard Webhooks headers
+    /// (`webhook-id`, `webhook-timestamp`, `webhook-signature`) go with it.
+    public struct Rendered: Sendable, Equatable {
+        public var body: [UInt8]
+        public var contentType: String
+        public var signed: Bool
+    }
+
+    /// Why an event could not be rendered (a body the daemon did not write); never retried.
+    public struct RenderError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Stored bodies above this are not rendered (the API caps a report at 1 MiB).
+    static let maxRenderedInput = 2 * 1024 * 1024
+
+    /// PagerDuty's event action, when the caller decides it (`webhook test` resolves what it triggered).
+    public enum Action: String, Sendable {
+        case trigger, resolve
+    }
+
+    /// Renders `body` (a stored Standard Webhooks event) for this format. `routingKey` is PagerDuty's;
+    /// `action` overrides the action PagerDuty gets (by default derived from the event).
+    public func render(
+        _ body: [UInt8], routingKey: String? = nil, template: WebhookTemplate? = nil, action: Action? = nil
+    ) throws(RenderError) -> Rendered {
+        if self == .standard { return Rendered(body: body, contentType: "application/json", signed: true) }
+        if self == .template {
+            guard let template else { throw RenderError(description: "no template") }
+            // Signed when the webhook has a secret (the caller decides): a generic receiver may verify it.
+            return Rendered(body: try template.render(body), contentType: template.contentType, signed: true)
+        }
+        if body.count > Self.maxRenderedInput {
+            throw RenderError(description: "the stored event is larger than \(Self.maxRenderedInput) bytes")
+        }
+        let event: StoredEvent
+        do {
+            event = try JSONDecoder().decode(StoredEvent.self, from: Data(body))
+        } catch {
+            throw RenderError(description: "the stored event is not a Standard Webhooks event body: \(error)")
+        }
+        let object: any Encodable
+        switch self {
+        case .standard, .template: fatalError("handled above")
+        case .slack: object = SlackMessage(event)
+        case .teams: object = TeamsMessage(event)
+        case .pagerduty:
+            guard let routingKey else { throw RenderError(description: "no PagerDuty routing key") }
+            object = PagerDutyEvent(event, routingKey: routingKey, action: action)
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        do {
+            return Rendered(body: Array(try encoder.encode(object)), contentType: "application/json", signed: false)
+        } catch {
+            throw RenderError(description: "cannot encode the \(rawValue) message: \(error)")
+        }
+    }
+}
+
+/// The fields of a stored event that the service formats show (transition or check notice).
+struct StoredEvent: Decodable {
+    struct Report: Decodable {
+        var id: String?
+        var delta: [String: JSONValue]?
+    }
+    struct Payload: Decodable {
+        var event_id: String
+        var machine_id: String?
+        var machine_name: String?
+        var previous_state: String?
+        var state: String?
+        var message: String?
+        var webhook: String?
+        var cause: String?
+        var first_observation: Bool?
+        var report: Report?
+        var consecutive_failures: Int?
+        var last_error: String?
+    }
+    var type: String
+    var timestamp: String
+    var data: Payload
+
+    /// `transition`, `check_failing`, `check_recovered`, ...: the type without its `machine.drift.` prefix.
+    var kind: String { type.hasPrefix("machine.drift.") ? String(type.dropFirst("machine.drift.".count)) : type }
+    /// The machine id ("" for a test event, which names none).
+    var machineID: String { data.machine_id ?? "" }
+    /// The machine's new state ("" for a test event).
+    var state: String { data.state ?? "" }
+    /// The machine as people name it: `name (id)`, or the id.
+    var machineLabel: String { data.machine_name.map { "\($0) (\(machineID))" } ?? machineID }
+    /// The differing attributes, sorted, each as `name: value` with the value in compact JSON.
+    var differences: [(name: String, value: String)] {
+        (data.report?.delta ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, Self.compact($0.value)) }
+    }
+
+    /// One line of text for people: what happened to which machine.
+    var headline: String {
+        switch kind {
+        case "transition":
+            let from = data.previous_state ?? "unknown"
+            if data.first_observation == true { return "\(machineLabel) is \(state) (first observation)" }
+            return "\(machineLabel): \(from) → \(state)"
+        case "check_failing":
+            return "\(machineLabel): checks failing (\(data.consecutive_failures ?? 0) in a row)"
+        case "check_recovered":
+            return "\(machineLabel): checks recovered"
+        case "test":
+            return data.message ?? "akua-driftd test event"
+        default:
+            return "\(machineLabel): \(kind)"
+        }
+    }
+
+    static func compact(_ value: JSONValue) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(value)).flatMap { String(data: $0, encoding: .utf8) } ?? "?"
+    }
+
+    /// `text` cut to at most `limit` characters, marked with an ellipsis when cut.
+    static func clip(_ text: String, _ limit: Int) -> String {
+        text.count <= limit ? text : String(text.prefix(limit - 1)) + "…"
+    }
+}
