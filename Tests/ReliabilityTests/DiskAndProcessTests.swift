@@ -258,7 +258,8 @@ struct DiskAndProcessTests {
             // Reading a newer file is harmless (migrations only ever add); it must still not be changed.
             #expect(status.status == 0 || status.stderr.contains(path))
         } else {
-            #expect(status.status == 1, "status on a bad state file: \(status.status) \(status.stderr)")
+            // 3: the state cannot be read (README: status exits like a monitoring plugin, UNKNOWN).
+            #expect(status.status == 3, "status on a bad state file: \(status.status) \(status.stderr)")
             #expect(status.stderr.contains(path))
         }
         #expect(try Self.digest(path) == before, "status modified the state file")

@@ -71,7 +71,7 @@ fi
 # The drift entry's catalog text: "akua-driftd check @DRIFT_MACHINE_ID@ --json".
 catalog_cmd=$(in_ct journalctl -x --no-pager -u "$UNIT" \
     "DRIFT_MACHINE_ID=${MACHINES[0]}" DRIFT_STATE=drifted -n 1 2>/dev/null | grep -o "akua-driftd check ${MACHINES[0]} --json" | head -n1)
-if [ -n "$catalog_cmd" ] && { in_ct $catalog_cmd 2>/dev/null || true; } | jq -e --arg m "${MACHINES[0]}" '.machine_id == $m and .state == "drifted"' >/dev/null; then
+if [ -n "$catalog_cmd" ] && [ "$({ in_ct $catalog_cmd 2>/dev/null || true; } | jq -c --arg m "${MACHINES[0]}" 'select(.machine_id == $m and .state == "drifted")')" != "" ]; then
     ok "(o) the catalog's \"what to do\" command runs as shown: $catalog_cmd"
 else
     not_ok "(o) the catalog's \"what to do\" command runs as shown" "command: '$catalog_cmd'; $(in_ct akua-driftd check "${MACHINES[0]}" --json 2>&1 | head -n 5)"
@@ -95,7 +95,8 @@ if out=$(timeout 60 nsenter -t "$LEADER" -a -- systemctl reload "$UNIT" 2>&1); t
 else
     not_ok "(o) systemctl reload with a valid config: exit 0" "$out"
 fi
-debug_logged() { in_ct journalctl --no-pager -u "$UNIT" -p debug --since "-30s" -o json 2>/dev/null | jq -e 'select(.PRIORITY == "7")' >/dev/null; }
+# (Not jq -e: with no input at all, Debian's jq 1.6 exits 0.)
+debug_logged() { [ -n "$(in_ct journalctl --no-pager -u "$UNIT" -p debug --since "-30s" -o json 2>/dev/null | jq -c 'select(.PRIORITY == "7")')" ]; }
 check "(o) [log] level = debug applied by the reload: debug entries (PRIORITY=7) in the journal" poll 30 debug_logged
 in_ct install -m 0644 /mnt/x/config-bad.toml "$OP_CONFIG"
 if out=$(timeout 60 nsenter -t "$LEADER" -a -- systemctl reload "$UNIT" 2>&1); then
