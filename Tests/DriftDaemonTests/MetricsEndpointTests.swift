@@ -29,6 +29,15 @@ struct ScrapedSample: Decodable {
 @Suite("[metrics] listener of akua-driftd run", .serialized)
 struct MetricsEndpointTests {
     static let token = "sk_akua_metrics_2b7e9c41"
+
+    /// A quiet simulator with one machine, `mch_a` ("a"), fixed in `state`.
+    static func oneMachineSimulator(_ state: ReportStateName) async throws -> SimulatorServer {
+        var logger = Logger(label: "sim")
+        logger.logLevel = .error
+        return try await SimulatorServer.start(
+            options: SimulatorOptions(token: token, machines: [SimulatedMachine(id: "mch_a", name: "a", scenario: .fixed(state))]),
+            logger: logger)
+    }
     static let secret = "whsec_" + Data("metrics-test-secret-0123456789ab".utf8).base64EncodedString()
     static let ttlSeconds: Int64 = 600
 
@@ -210,11 +219,7 @@ struct MetricsEndpointTests {
           .enabled(if: MetricsTools.available, MetricsTools.reason), .timeLimit(.minutes(1)))
     func bindFailureStopsTheStart() async throws {
         let dir = try TemporaryDirectory("akua-driftd-metrics")
-        var logger = Logger(label: "sim")
-        logger.logLevel = .error
-        let simulator = try await SimulatorServer.start(
-            options: SimulatorOptions(token: Self.token, machines: [SimulatedMachine(id: "mch_a", name: "a", scenario: .fixed(.inSync))]),
-            logger: logger)
+        let simulator = try await Self.oneMachineSimulator(.inSync)
         defer { Task { await simulator.shutdown() } }
         let tokenFile = try dir.write("token", Self.token)
         // The simulator's own port is taken.
@@ -241,11 +246,7 @@ struct MetricsEndpointTests {
           .enabled(if: MetricsTools.available, MetricsTools.reason), .timeLimit(.minutes(1)))
     func unixSocket() async throws {
         let dir = try TemporaryDirectory("akua-driftd-metrics")
-        var logger = Logger(label: "sim")
-        logger.logLevel = .error
-        let simulator = try await SimulatorServer.start(
-            options: SimulatorOptions(token: Self.token, machines: [SimulatedMachine(id: "mch_a", name: "a", scenario: .fixed(.drifted))]),
-            logger: logger)
+        let simulator = try await Self.oneMachineSimulator(.drifted)
         defer { Task { await simulator.shutdown() } }
         let socket = dir.file("metrics.sock")
         // A leftover socket file, as a killed daemon leaves it.

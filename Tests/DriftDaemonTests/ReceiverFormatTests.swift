@@ -29,6 +29,12 @@ struct ReceiverFormatTests {
         return (process, port, log)
     }
 
+    /// The requests the stand-ins logged so far: `{path, content_type, accepted, errors, body, signed}` each.
+    static func received(_ log: String) -> [[String: Any]] {
+        guard let text = try? String(contentsOfFile: log, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+
     @Test("slack, teams and pagerduty receivers accept every message; PagerDuty triggers on drifted and resolves on in_sync",
           .enabled(if: TestPreconditions.executable(["/usr/bin/python3"]) != nil, "needs /usr/bin/python3 for the stand-in receivers"))
     func formatsEndToEnd() async throws {
@@ -88,10 +94,7 @@ struct ReceiverFormatTests {
             name = "db-1"
             """)
         let run = try ChildProcess(daemon, ["run", "--config", config, "--log-target", "stderr"], logDirectory: dir.path, name: "daemon")
-        func received() -> [[String: Any]] {
-            guard let text = try? String(contentsOfFile: log, encoding: .utf8) else { return [] }
-            return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-        }
+        func received() -> [[String: Any]] { Self.received(log) }
         func pagerDuty() -> [[String: Any]] { received().filter { $0["path"] as? String == "/pagerduty" } }
         func actions(_ machine: String) -> [String] {
             pagerDuty().compactMap { $0["body"] as? [String: Any] }
@@ -215,8 +218,7 @@ struct ReceiverFormatTests {
         #expect(standard.deliveries.first.map { String(decoding: $0.body, as: UTF8.self).contains("\"machine.drift.test\"") } == true)
         await standard.shutdown()
 
-        let lines = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-        let all = lines.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let all = Self.received(log)
         #expect(all.allSatisfy { $0["accepted"] as? Bool == true }, "rejected: \(all.filter { $0["accepted"] as? Bool != true })")
         let paths = all.compactMap { $0["path"] as? String }
         #expect(paths.sorted() == ["/pagerduty", "/pagerduty", "/slack", "/teams"], "\(paths)")

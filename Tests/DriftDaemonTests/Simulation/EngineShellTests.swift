@@ -84,18 +84,27 @@ private final class GatedSource: DriftReportSource {
 
 @Suite("DriftEngine's I/O step under a fake clock and a manual timer")
 struct EngineShellTests {
-    @Test("the timer driver is armed for the next check; a backward wall-clock jump is noticed, logged once, and checking goes on")
-    func backwardJumpThroughTheShell() async throws {
-        let dir = try TemporaryDirectory("akua-shell")
-        let clock = ManualClock(), timer = ManualTimer(), logs = LogCapture()
-        let source = InstantSource(clock: clock)
-        let interval: Int64 = 60_000
-        let engine = DriftEngine(
+    static let interval: Int64 = 60_000
+
+    /// An engine watching one machine, `mch_a`, every `interval`, on a real state file in `dir`.
+    fileprivate static func engine(
+        _ dir: TemporaryDirectory, source: any DriftReportSource, clock: ManualClock, timer: ManualTimer, logs: LogCapture
+    ) throws -> DriftEngine {
+        DriftEngine(
             database: try AppDatabase.open(path: dir.file("state.sqlite")), source: source,
             settings: EngineSettings(
                 machines: [.init(id: "mch_a", name: nil, intervalMs: interval)],
                 scheduler: SchedulerSettings(catchUpWindowMs: 1_000, requestTimeoutMs: 2_000), trigger: "schedule", subscriptions: []),
             clock: clock, timer: timer, logger: logs.logger(), seed: 1)
+    }
+
+    @Test("the timer driver is armed for the next check; a backward wall-clock jump is noticed, logged once, and checking goes on")
+    func backwardJumpThroughTheShell() async throws {
+        let dir = try TemporaryDirectory("akua-shell")
+        let clock = ManualClock(), timer = ManualTimer(), logs = LogCapture()
+        let source = InstantSource(clock: clock)
+        let interval = Self.interval
+        let engine = try Self.engine(dir, source: source, clock: clock, timer: timer, logs: logs)
         try engine.start()
         defer { Task { await engine.stop(graceMs: 0) } }
         /// Moves the clock to the armed wake-up, fires, and waits until the check's result is recorded.
@@ -125,13 +134,8 @@ struct EngineShellTests {
         let dir = try TemporaryDirectory("akua-shell-jump")
         let clock = ManualClock(), timer = ManualTimer(), logs = LogCapture()
         let source = GatedSource(clock: clock)
-        let interval: Int64 = 60_000
-        let engine = DriftEngine(
-            database: try AppDatabase.open(path: dir.file("state.sqlite")), source: source,
-            settings: EngineSettings(
-                machines: [.init(id: "mch_a", name: nil, intervalMs: interval)],
-                scheduler: SchedulerSettings(catchUpWindowMs: 1_000, requestTimeoutMs: 2_000), trigger: "schedule", subscriptions: []),
-            clock: clock, timer: timer, logger: logs.logger(), seed: 1)
+        let interval = Self.interval
+        let engine = try Self.engine(dir, source: source, clock: clock, timer: timer, logs: logs)
         try engine.start()
         defer { Task { await engine.stop(graceMs: 0) } }
         // The first check starts and hangs on the wire.
