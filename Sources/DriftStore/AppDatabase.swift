@@ -205,6 +205,23 @@ public struct AppDatabase: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("v3: silences") { db in
+            // Written by `akua-driftd silence` (another process) and read by the daemon; `machines` is a
+            // JSON array of ids, NULL for every machine. A removed silence keeps its row (removed_at set).
+            try db.execute(sql: """
+                CREATE TABLE silence (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    machines TEXT,
+                    starts_at INTEGER NOT NULL,
+                    ends_at INTEGER NOT NULL,
+                    reason TEXT NOT NULL,
+                    created_by TEXT,
+                    created_at INTEGER NOT NULL,
+                    removed_at INTEGER
+                );
+                CREATE INDEX silence_ends ON silence(ends_at) WHERE removed_at IS NULL;
+                """)
+        }
         return migrator
     }
 

@@ -24,7 +24,7 @@ struct AppDatabaseTests {
             try raw.read { db in
                 #expect(try Int32.fetchOne(db, sql: "PRAGMA application_id") == 0x414B_4452)
                 #expect(try String.fetchOne(db, sql: "PRAGMA journal_mode") == "wal")
-                #expect(try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") == ["v1: machines, transitions, webhook outbox", "v2: local report expiry, daemon facts"])
+                #expect(try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") == ["v1: machines, transitions, webhook outbox", "v2: local report expiry, daemon facts", "v3: silences"])
                 let tables = try Set(String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'"))
                 #expect(tables.isSuperset(of: ["machine", "transition_log", "delivery"]))
             }
