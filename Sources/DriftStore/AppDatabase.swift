@@ -222,6 +222,9 @@ public struct AppDatabase: Sendable {
                 CREATE INDEX silence_ends ON silence(ends_at) WHERE removed_at IS NULL;
                 """)
         }
+        migrator.registerMigration("v4: notify policy") { db in
+            try registerNotifyPolicy(db)
+        }
         return migrator
     }
 
@@ -312,9 +315,10 @@ extension AppDatabase {
     /// Records finished checks (and expiries): machine rows, transitions and their deliveries, in one
     /// transaction. A transition whose event id is already logged (a replay, or a second replica) adds nothing.
     /// Returns the transitions that were new.
+    /// `groupFlushes`: group windows sent in the same transaction (their members deleted).
     @discardableResult
-    public func record(_ checks: [CheckRecord]) throws -> [TransitionRecord] {
-        guard !checks.isEmpty else { return [] }
+    public func record(_ checks: [CheckRecord], groupFlushes: [NotifyGroupFlush] = []) throws -> [TransitionRecord] {
+        guard !checks.isEmpty || !groupFlushes.isEmpty else { return [] }
         return try writer.write { db in
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
@@ -322,6 +326,7 @@ extension AppDatabase {
             for check in checks {
                 try Self.apply(check, db: db, encoder: encoder, fresh: &fresh)
             }
+            try Self.applyGroupFlushes(groupFlushes, db: db)
             return fresh
         }
     }
@@ -379,6 +384,7 @@ extension AppDatabase {
                 VALUES (?, ?, ?, ?, ?, ?)
                 """).execute(arguments: [notice.item.webhook, notice.eventID, check.machineID, Data(notice.item.body), check.checkedAt, check.checkedAt])
         }
+        try applyNotify(check, db: db, encoder: encoder)
         guard let transition = check.transition else { return }
         let payload = String(decoding: try encoder.encode(transition), as: UTF8.self)
         try db.cachedStatement(sql: """
@@ -390,7 +396,7 @@ extension AppDatabase {
             ])
         guard db.changesCount > 0 else { return }
         fresh.append(TransitionRecord(seq: db.lastInsertedRowID, transition: transition, journaled: false))
-        for item in check.outbox {
+        for item in check.outbox where item.eventID == nil {
             try db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO delivery (webhook, event_id, machine_id, body, created_at, next_attempt_at)
                 VALUES (?, ?, ?, ?, ?, ?)

@@ -54,13 +54,17 @@ public struct DeliveryRecord: Sendable, Hashable {
     public var nextAttemptAt: Int64
 }
 
-/// A webhook delivery to add to the outbox along with a transition.
+/// A webhook delivery to add to the outbox along with a transition, or, with its own `eventID`, a message
+/// of the notification policy (a confirmed transition, a reminder, a drift change) added on its own.
 public struct OutboxItem: Sendable, Hashable {
     public var webhook: String
     public var body: [UInt8]
-    public init(webhook: String, body: [UInt8]) {
+    /// The event id of a policy message (nil: the record's transition's).
+    public var eventID: String?
+    public init(webhook: String, body: [UInt8], eventID: String? = nil) {
         self.webhook = webhook
         self.body = body
+        self.eventID = eventID
     }
 }
 
@@ -82,6 +86,10 @@ public struct CheckRecord: Sendable {
     public var nextDueAt: Int64?
     /// Deliveries of events that are not transitions ("checks failing"): (event id, webhook, body).
     public var notices: [(eventID: String, item: OutboxItem)] = []
+    /// The notification policy's tracks of this machine that changed (written in the same transaction).
+    public var notifyTracks: [NotifyTrackWrite] = []
+    /// Policy messages held for a webhook's group window.
+    public var groupMembers: [NotifyGroupMember] = []
 
     public init(
         machineID: String, checkedAt: Int64, report: DriftReport? = nil, completedSlot: Int64? = nil,

@@ -9,7 +9,7 @@ struct AkuaDriftd: AsyncParsableCommand {
         version: AkuaDriftdVersionText.value,
         subcommands: [
             RunCommand.self, CheckConfigCommand.self, CheckCommand.self, StatusCommand.self, ReloadCommand.self,
-            StateCommand.self, StatusAccessCommand.self, MachinesCommand.self, WebhookCommand.self, DemoCommand.self,
+            StateCommand.self, StatusAccessCommand.self, MachinesCommand.self, WebhookCommand.self, SilenceCommand.self, DemoCommand.self,
             JournalProbeCommand.self,
         ],
         defaultSubcommand: nil

@@ -50,9 +50,13 @@ struct CheckCommand: AsyncParsableCommand {
         await client.shutdown()
         switch outcome {
         case .success(let report):
-            let name = loaded.config.machines.first { $0.id == machineID }?.name
-            let label = name.map { "\($0) (\(machineID))" } ?? machineID
-            print(json ? ReportRendering.json(report) : ReportRendering.text(report, machineLabel: label, nowMs: SystemClock().nowMs()))
+            let machine = loaded.config.machines.first { $0.id == machineID }
+            let label = machine?.name.map { "\($0) (\(machineID))" } ?? machineID
+            // ignore_attributes of [notify] and of the machine (as `status` shows them).
+            let ignored = (loaded.config.notify.ignoreAttributes ?? []).union(machine?.notify.ignoreAttributes ?? [])
+            print(json
+                ? ReportRendering.json(report, ignored: ignored)
+                : ReportRendering.text(report, machineLabel: label, nowMs: SystemClock().nowMs(), ignored: ignored))
             if report.state == .drifted { throw ExitCode(1) }
         case .failure(let error):
             FileHandle.standardError.write(Data("akua-driftd: check of machine \(machineID) failed: \(error)\n".utf8))

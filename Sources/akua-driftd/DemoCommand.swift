@@ -39,10 +39,13 @@ struct DemoCommand: AsyncParsableCommand {
             SimulatedMachine(id: "mch_demo_web2", name: "web-2", scenario: .flip(everySeconds: 12, startingWith: .inSync)),
             SimulatedMachine(id: "mch_demo_db1", name: "db-1", scenario: .flip(everySeconds: 20, startingWith: .drifted)),
             SimulatedMachine(id: "mch_demo_cache1", name: "cache-1", scenario: .random(seed: 7, driftedProbability: 0.3)),
+            // Stays drifted: a reminder every repeat_interval (1 minute, the shortest allowed).
+            SimulatedMachine(id: "mch_demo_batch1", name: "batch-1", scenario: .fixed(.drifted)),
         ]
         let simulator = try await SimulatorServer.start(
             options: SimulatorOptions(token: token, machines: machines, ttlSeconds: 30), logger: quiet)
         let receiver = try await DemoReceiver.start(signer: try WebhookSigner(secret: secret), print: emit)
+        let slack = try await DemoReceiver.startSlack(print: emit)
 
         let secretPath = directory + "/webhook.secret"
         FileManager.default.createFile(atPath: secretPath, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
@@ -61,10 +64,21 @@ struct DemoCommand: AsyncParsableCommand {
             [state]
             path = "\(directory)/state.sqlite"
 
+            [notify]
+            # While a machine stays drifted or unknown, a reminder every minute (batch-1 stays drifted).
+            repeat_interval = "1m"
+
             [[webhook]]
             name = "demo-receiver"
             url = "\(receiver.url)"
             secret_file = "\(secretPath)"
+
+            [[webhook]]
+            # The same events rendered for a Slack incoming webhook; changes within 10 s are one message.
+            name = "demo-slack"
+            format = "slack"
+            url = "\(slack.url)"
+            group_wait = "10s"
 
             """
         for machine in machines {
@@ -74,10 +88,12 @@ struct DemoCommand: AsyncParsableCommand {
 
         emit("""
             akua-driftd demo
-              simulator  \(simulator.baseURL)  (4 machines; web-2 flips every 12s, db-1 every 20s, cache-1 at random)
+              simulator  \(simulator.baseURL)  (5 machines; web-2 flips every 12s, db-1 every 20s, cache-1 at random, batch-1 stays drifted)
               receiver   \(receiver.url)  (verifies every signature)
-              daemon     interval \(interval), state \(directory)/state.sqlite
-            Transitions appear below (journal lines on stderr, webhook deliveries on stdout). Ctrl-C stops.
+              slack      \(slack.url)  (a stand-in Slack incoming webhook: prints text and blocks; group_wait 10s)
+              daemon     interval \(interval), repeat_interval 1m, state \(directory)/state.sqlite
+            Transitions appear below (journal lines on stderr, webhook deliveries on stdout); batch-1's first
+            reminder about a minute after it drifted. Ctrl-C stops.
 
             """)
 
@@ -91,6 +107,7 @@ struct DemoCommand: AsyncParsableCommand {
         } catch {
             emit("akua-driftd demo: \(error)")
             await receiver.shutdown()
+            await slack.shutdown()
             await simulator.shutdown()
             throw ExitCode(1)
         }
@@ -103,6 +120,7 @@ struct DemoCommand: AsyncParsableCommand {
         try await group.run()
         stopper?.cancel()
         await receiver.shutdown()
+        await slack.shutdown()
         await simulator.shutdown()
         let stats = simulator.control.stats()
         emit("\ndemo stopped: \(stats.createsTotal) drift reports created for \(stats.requestsByKey.count) idempotency keys")

@@ -37,6 +37,27 @@ struct AdminAndLifecycleTests {
         }
     }
 
+    @Test("PUT /_sim/machines/{id}/attributes pins the attributes a drifted report names; null unpins; bad bodies are 400")
+    func pinnedAttributes() async throws {
+        try await withSimulator { sim in
+            func attributes() async throws -> Set<String> {
+                Set((try await sim.create("mch_a").json?["delta"] as? [String: Any] ?? [:]).keys)
+            }
+            #expect(try await sim.send(.PUT, "/_sim/machines/mch_a/state", token: nil, body: "{\"state\":\"drifted\"}").status == 200)
+            #expect(try await sim.send(.PUT, "/_sim/machines/mch_a/attributes", token: nil, body: "{\"attributes\":[\"memory_mb\",\"cpu\"]}").status == 204)
+            for _ in 0..<5 { #expect(try await attributes() == ["cpu", "memory_mb"]) }
+            try sim.server.control.setDriftAttributes(["image"], machineID: "mch_a")
+            #expect(try await attributes() == ["image"])
+            #expect(try await sim.send(.PUT, "/_sim/machines/mch_a/attributes", token: nil, body: "{\"attributes\":null}").status == 204)
+            var seen = Set<Set<String>>()
+            for _ in 0..<12 { seen.insert(try await attributes()) }
+            #expect(seen.count > 1, "unpinned reports should vary their attributes")
+            #expect(try await sim.send(.PUT, "/_sim/machines/mch_a/attributes", token: nil, body: "{\"attributes\":[\"colour\"]}").status == 400)
+            #expect(try await sim.send(.PUT, "/_sim/machines/mch_a/attributes", token: nil, body: "[]").status == 400)
+            #expect(try await sim.send(.PUT, "/_sim/machines/mch_zzz/attributes", token: nil, body: "{\"attributes\":[]}").status == 404)
+        }
+    }
+
     @Test("PUT /_sim/faults validates and echoes; GET shows it")
     func faultsAdmin() async throws {
         try await withSimulator { sim in

@@ -54,7 +54,7 @@ import Testing
         #expect(lines == [
             #"\#(path):1: interval: unknown key "interval"; did you mean to put it under [schedule]?"#,
             #"\#(path):2: id: unknown key "id"; did you mean to put it under [[machine]]?"#,
-            #"\#(path):3: nonsense: unknown key "nonsense" (known tables: [api], [schedule], [state], [log], [metrics], [[webhook]], [[machine]])"#,
+            #"\#(path):3: nonsense: unknown key "nonsense" (known tables: [api], [schedule], [state], [log], [metrics], [notify], [[webhook]], [[machine]], [[maintenance]])"#,
         ])
     }
 

@@ -24,7 +24,7 @@ import Testing
         let keysPerTable: [String: [String]] = [
             "api": ConfigSchema.api, "schedule": ConfigSchema.schedule, "state": ConfigSchema.state,
             "log": ConfigSchema.log, "metrics": ConfigSchema.metrics, "webhook": ConfigSchema.webhook,
-            "machine": ConfigSchema.machine,
+            "machine": ConfigSchema.machine, "notify": ConfigSchema.notify, "maintenance": ConfigSchema.maintenance,
         ]
         // A table added to the schema must be added here (and to the page).
         #expect(Set(keysPerTable.keys) == Set(ConfigSchema.topLevel))

@@ -45,13 +45,13 @@ import Testing
             var body = Substring(line)
             while body.hasPrefix("# ") { body = body.dropFirst(2) }
             let isAssignment = body.range(of: #"^[a-z_]+ = "#, options: .regularExpression) != nil
-            let isHeader = body == "[[webhook]]"
+            let isHeader = ["[[webhook]]", "[notify]", "[[maintenance]]"].contains(body)
             if isAssignment { keysSeen.insert(String(body.prefix { $0 != " " })) }
             return isAssignment || isHeader ? String(body) : String(line)
         }.joined(separator: "\n")
         let all = Set(
             ConfigSchema.api + ConfigSchema.schedule + ConfigSchema.state + ConfigSchema.log + ConfigSchema.metrics + ConfigSchema.webhook
-                + ConfigSchema.machine)
+                + ConfigSchema.machine + ConfigSchema.notify + ConfigSchema.maintenance)
         #expect(all.subtracting(keysSeen).isEmpty, "undocumented keys: \(all.subtracting(keysSeen))")
 
         let result = ConfigLoader.parse(text: uncommented, file: "example", environment: [:]) { path in
@@ -75,5 +75,11 @@ import Testing
         #expect(loaded.config.api.context == "ws_j572abc123def456")
         #expect(loaded.config.state.path == "/var/lib/akua-driftd/state.sqlite")
         #expect(loaded.token.reveal() == "token")
+        #expect(loaded.config.notify == NotifyOverrides(
+            confirmReports: 2, confirmForMs: 600_000, repeatIntervalMs: .some(14_400_000), ignoreAttributes: ["memory_mb"],
+            groupWaitMs: 30_000))
+        #expect(loaded.config.webhooks.first?.notify == NotifyOverrides(groupWaitMs: 60_000))
+        #expect(loaded.config.machines.first?.notify == NotifyOverrides(ignoreAttributes: ["cpu_count"]))
+        #expect(loaded.config.maintenance.map(\.description) == ["maintenance window 1 (sat,sun 02:00-04:00 Europe/Berlin)"])
     }
 }

@@ -31,16 +31,31 @@ struct SplitMix64: RandomNumberGenerator {
         trigger = "schedule"
         [state]
         path = "/var/lib/x/state.sqlite"
+        [notify]
+        confirm = 2
+        for = "10m"
+        repeat_interval = "4h"
+        ignore_attributes = ["memory_mb"]
+        group_wait = "30s"
         [[webhook]]
         url = "https://hooks.example.com/a"
         secret_file = "/s"
         events = ["drifted", "in_sync", "unknown"]
         timeout = "10s"
         name = "slack"
+        group_wait = "0"
         [[machine]]
         id = "mch_a"
         name = "web-1"
         interval = "5m"
+        confirm = 3
+        ignore_attributes = ["cpu"]
+        [[maintenance]]
+        machines = ["mch_a"]
+        days = ["sat", "sun"]
+        from = "22:00"
+        to = "04:00"
+        timezone = "Europe/Berlin"
         [[machine]]
         id = "mch_b"
         machine2 = { id = "x", list = [1, 2, [3]] }
@@ -54,7 +69,7 @@ struct SplitMix64: RandomNumberGenerator {
         "\\uD800", "0", "-1", "1e400", "99999999999999999999", "true", "nan", "inf", "1979-05-27 07:32:00Z", "machine",
         "webhook", "api", "interval", "id", " ", "\t", "\r\n", "\r", "[[machine]]\nid = \"x\"\n", "[api]\n", "http://",
         "https://[::1]:0/", "whsec_", "0x7FFFFFFFFFFFFFFF", "\"1h30m\"", "\"500ms\"", "= [", "= {", "a.b.c.d.e = 1\n",
-        "\u{2028}", "é", "\u{FEFF}",
+        "\u{2028}", "é", "\u{FEFF}", "[[maintenance]]\n", "[notify]\n", "\"0\"", "\"23:59\"", "02:00:00", "\"sun\"",
     ].map { Array($0.utf8) } + [[0], [0xFF], [0xC3], [0xE2, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0x7F], [0x1B]]
 
     static func mutate(_ input: [UInt8], _ rng: inout SplitMix64) -> [UInt8] {

@@ -72,10 +72,12 @@ struct ReceiverFormatTests {
             name = "chat"
             url = "http://127.0.0.1:\(port)/slack"
             format = "slack"
+            group_wait = "0"  # one message per transition (grouping: PolicyReceiverFormatTests)
             [[webhook]]
             name = "teams"
             url = "http://127.0.0.1:\(port)/teams?api-version=2016-06-01&sig=s1gnature"
             format = "teams"
+            group_wait = "0"
             [[webhook]]
             name = "pager"
             url = "http://127.0.0.1:\(port)/pagerduty"

@@ -24,7 +24,7 @@ struct AppDatabaseTests {
             try raw.read { db in
                 #expect(try Int32.fetchOne(db, sql: "PRAGMA application_id") == 0x414B_4452)
                 #expect(try String.fetchOne(db, sql: "PRAGMA journal_mode") == "wal")
-                #expect(try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") == ["v1: machines, transitions, webhook outbox", "v2: local report expiry, daemon facts", "v3: silences"])
+                #expect(try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") == ["v1: machines, transitions, webhook outbox", "v2: local report expiry, daemon facts", "v3: silences", "v4: notify policy"])
                 let tables = try Set(String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'"))
                 #expect(tables.isSuperset(of: ["machine", "transition_log", "delivery"]))
             }
@@ -60,7 +60,7 @@ struct AppDatabaseTests {
             #expect(transitions.first?.transition.firstObservation == true)
             #expect(try database.dueDeliveries(webhook: "hook-a", now: t0, limit: 10).count == 1)
             let migrations = try DatabaseQueue(path: path).read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM grdb_migrations") }
-            #expect(migrations == 2, "v1 and v2, each once")
+            #expect(migrations == 4, "v1 to v4, each once")
             #expect(try database.integrityCheck() == "ok")
         }
     }

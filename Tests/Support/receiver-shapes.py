@@ -3,21 +3,29 @@
 service's documented payload shape, independently of akua-driftd's code:
 
   /slack      Slack incoming webhook (api.slack.com/messaging/webhooks, Block Kit reference): JSON with a
-              non-empty `text`; `blocks` <= 50; section text <= 3000 chars, <= 10 fields of <= 2000;
-              context <= 10 elements. Answers 200 "ok", or 400 "invalid_blocks"/"no_text" like Slack.
+              non-empty `text` (<= 40000 chars: chat.postMessage truncates beyond); `blocks` <= 50;
+              section text <= 3000 chars, <= 10 fields of <= 2000; header plain_text <= 150; context
+              1..10 elements; block_id <= 255. Answers 200 "ok", or 400 "invalid_blocks"/"no_text" like Slack.
   /teams      Teams Workflows webhook (learn.microsoft.com, "Create incoming webhooks with Workflows"):
               {"type": "message", "attachments": [{"contentType":
-              "application/vnd.microsoft.card.adaptive", "content": AdaptiveCard}]}, <= 28 KB; TextBlock
-              needs `text`, FactSet needs `facts` of {title, value}. Answers 202.
+              "application/vnd.microsoft.card.adaptive", "content": AdaptiveCard}]}, <= 28 KB; card
+              version 1.0..1.5 (Teams' Adaptive Card support); TextBlock needs `text` (weight
+              Default|Lighter|Bolder, size Default|Small|Medium|Large|ExtraLarge), FactSet needs `facts`
+              of {title, value}. Answers 202.
   /template   any JSON object (a `format = "template"` receiver; the test checks the fields).
   /pagerduty  PagerDuty Events API v2 (developer.pagerduty.com, "Send an Alert Event"): routing_key of 32
               characters, event_action trigger|acknowledge|resolve, dedup_key <= 255 (required unless
               trigger), trigger needs payload.summary (<= 1024), payload.source, payload.severity in
-              critical|error|warning|info; timestamp ISO 8601; <= 512 KB. Answers 202 / 400 like PagerDuty.
+              critical|error|warning|info; timestamp ISO 8601; component/group/class strings;
+              custom_details an object; only the documented top-level fields (routing_key, event_action,
+              dedup_key, payload, images, links, client, client_url); <= 512 KB. Answers 202 / 400.
 
 Usage: receiver-shapes.py LOGFILE. Prints "listening PORT", then appends one JSON line per request
 ({path, content_type, accepted, errors, body}) to LOGFILE.
+   or: receiver-shapes.py --check: reads lines {"path", "content_type", "body": base64} on stdin and answers
+       each with one line {"errors": [...]} (the same checks, without HTTP; used by the rendering tests).
 """
+import base64
 import datetime
 import json
 import sys
@@ -25,7 +33,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-LOG = sys.argv[1]
+LOG = sys.argv[1] if len(sys.argv) > 1 else None
 LOCK = threading.Lock()
 
 
@@ -43,13 +51,23 @@ def text_object(obj, limit, where, errors):
 def check_slack(body, errors):
     if not isinstance(body.get("text"), str) or not body["text"].strip():
         errors.append("no_text")
+    elif len(body["text"]) > 40000:
+        errors.append(f"text: {len(body['text'])} > 40000 characters (Slack truncates)")
     blocks = body.get("blocks", [])
     if not isinstance(blocks, list) or len(blocks) > 50:
         errors.append("invalid_blocks: blocks must be an array of at most 50")
         return
     for i, block in enumerate(blocks):
         kind = block.get("type")
-        if kind == "section":
+        if "block_id" in block and (not isinstance(block["block_id"], str) or len(block["block_id"]) > 255):
+            errors.append(f"blocks[{i}].block_id: not a string of at most 255 characters")
+        if kind == "header":
+            text = block.get("text")
+            if not isinstance(text, dict) or text.get("type") != "plain_text":
+                errors.append(f"blocks[{i}].text: a header needs a plain_text object")
+            else:
+                text_object(text, 150, f"blocks[{i}].text", errors)
+        elif kind == "section":
             if "text" not in block and "fields" not in block:
                 errors.append(f"blocks[{i}]: section needs text or fields")
             if "text" in block:
@@ -84,10 +102,16 @@ def check_teams(body, raw, errors):
         card = attachment.get("content") or {}
         if card.get("type") != "AdaptiveCard" or not isinstance(card.get("version"), str):
             errors.append(f"attachments[{i}].content: not an AdaptiveCard with a version")
+        elif card["version"] not in ("1.0", "1.1", "1.2", "1.3", "1.4", "1.5"):
+            errors.append(f"attachments[{i}].content.version {card['version']!r}: Teams renders 1.0 to 1.5")
         for j, element in enumerate(card.get("body", [])):
             if element.get("type") == "TextBlock":
                 if not isinstance(element.get("text"), str) or not element["text"]:
                     errors.append(f"body[{j}]: TextBlock without text")
+                if element.get("weight", "Default") not in ("Default", "Lighter", "Bolder"):
+                    errors.append(f"body[{j}]: TextBlock weight {element.get('weight')!r}")
+                if element.get("size", "Default") not in ("Default", "Small", "Medium", "Large", "ExtraLarge"):
+                    errors.append(f"body[{j}]: TextBlock size {element.get('size')!r}")
             elif element.get("type") == "FactSet":
                 facts = element.get("facts")
                 if not isinstance(facts, list) or not facts:
@@ -102,6 +126,9 @@ def check_teams(body, raw, errors):
 def check_pagerduty(body, raw, errors):
     if len(raw) > 512 * 1024:
         errors.append("payload larger than 512 KB")
+    unknown = set(body) - {"routing_key", "event_action", "dedup_key", "payload", "images", "links", "client", "client_url"}
+    if unknown:
+        errors.append(f"undocumented top-level fields {sorted(unknown)}")
     key = body.get("routing_key")
     if not isinstance(key, str) or len(key) != 32:
         errors.append("routing_key must be the 32-character integration key")
@@ -132,6 +159,35 @@ def check_pagerduty(body, raw, errors):
                 errors.append("payload.timestamp is not ISO 8601")
         if "custom_details" in payload and not isinstance(payload["custom_details"], dict):
             errors.append("payload.custom_details must be an object")
+        for key in ("component", "group", "class"):
+            if key in payload and not isinstance(payload[key], str):
+                errors.append(f"payload.{key} must be a string")
+
+
+def check_request(path, content_type, raw):
+    """The body (or None) and why a request is not what the service at `path` accepts."""
+    errors = []
+    if content_type.split(";")[0].strip().lower() != "application/json":
+        errors.append(f"content type {content_type!r} is not application/json")
+    body = None
+    try:
+        body = json.loads(raw)
+        if not isinstance(body, dict):
+            errors.append("body is not a JSON object")
+    except ValueError as error:
+        errors.append(f"body is not JSON: {error}")
+    if isinstance(body, dict):
+        if path == "/slack":
+            check_slack(body, errors)
+        elif path == "/teams":
+            check_teams(body, raw, errors)
+        elif path == "/pagerduty":
+            check_pagerduty(body, raw, errors)
+        elif path == "/template":
+            pass  # any JSON object: the test compares it with the state file
+        else:
+            errors.append(f"unknown path {path}")
+    return body, errors
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -141,28 +197,8 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         self.path = urlsplit(self.path).path  # Teams Workflows URLs carry a query
         raw = self.rfile.read(int(self.headers.get("content-length", "0")))
-        errors = []
         content_type = self.headers.get("content-type", "")
-        if content_type.split(";")[0].strip().lower() != "application/json":
-            errors.append(f"content type {content_type!r} is not application/json")
-        body = None
-        try:
-            body = json.loads(raw)
-            if not isinstance(body, dict):
-                errors.append("body is not a JSON object")
-        except ValueError as error:
-            errors.append(f"body is not JSON: {error}")
-        if isinstance(body, dict):
-            if self.path == "/slack":
-                check_slack(body, errors)
-            elif self.path == "/teams":
-                check_teams(body, raw, errors)
-            elif self.path == "/pagerduty":
-                check_pagerduty(body, raw, errors)
-            elif self.path == "/template":
-                pass  # any JSON object: the test compares it with the state file
-            else:
-                errors.append(f"unknown path {self.path}")
+        body, errors = check_request(self.path, content_type, raw)
         with LOCK, open(LOG, "a") as log:
             log.write(json.dumps({"path": self.path, "content_type": content_type, "accepted": not errors,
                                   "errors": errors, "body": body,
@@ -182,6 +218,18 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(answer)
 
 
-server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-print(f"listening {server.server_address[1]}", flush=True)
-server.serve_forever()
+def check_stdin():
+    for line in sys.stdin:
+        if line.strip():
+            request = json.loads(line)
+            _, errors = check_request(request["path"], request["content_type"], base64.b64decode(request["body"]))
+            print(json.dumps({"errors": errors}), flush=True)
+
+
+if __name__ == "__main__":
+    if LOG == "--check":
+        check_stdin()
+    else:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        print(f"listening {server.server_address[1]}", flush=True)
+        server.serve_forever()

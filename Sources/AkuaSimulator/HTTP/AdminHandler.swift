@@ -155,6 +155,30 @@ extension SimulatorResponder {
                 }
             }
 
+        case (.put, let parts) where parts.count == 3 && parts[0] == "machines" && parts[2] == "attributes":
+            switch await Self.jsonBody(request) {
+            case .failure(let box): return box.response
+            case .success(let body):
+                let invalid = APIError.invalid(
+                    "body must be {\"attributes\": [names of image, cpu, memory_mb, labels, firewall] | null}", path: ["body", "attributes"])
+                guard case .object(let members) = body else { return invalid }
+                let names: [String]?
+                switch members["attributes"] {
+                case .null?: names = nil
+                case .array(let items)?:
+                    let strings = items.compactMap { item -> String? in if case .string(let name) = item { name } else { nil } }
+                    guard strings.count == items.count, strings.allSatisfy(Rendering.driftAttributes.contains) else { return invalid }
+                    names = strings
+                default: return invalid
+                }
+                do {
+                    try state.setDriftAttributes(names, machineID: parts[1])
+                    return Response(status: .noContent)
+                } catch {
+                    return Self.response(for: error)
+                }
+            }
+
         default:
             return APIError.notFound(resource: "route", id: request.uri.path)
         }

@@ -49,9 +49,13 @@ enum Rendering {
         let count = 1 + Int(rng.next() % 4)
         var pool = Array(driftAttributes.indices)
         var chosen: [Int] = []
-        for _ in 0..<count {
-            let pick = Int(rng.next() % UInt64(pool.count))
-            chosen.append(pool.remove(at: pick))
+        if let pinned = report.pinnedAttributes {
+            chosen = pinned.compactMap { driftAttributes.firstIndex(of: $0) }
+        } else {
+            for _ in 0..<count {
+                let pick = Int(rng.next() % UInt64(pool.count))
+                chosen.append(pool.remove(at: pick))
+            }
         }
         chosen.sort()
         return chosen.map { index in

@@ -11,6 +11,16 @@ public struct SimulatorControl: Sendable {
         }
     }
 
+    /// Pins the attributes (of image, cpu, memory_mb, labels, firewall) that `machineID`'s drifted reports
+    /// name from now on; nil goes back to a seeded choice of 1-4.
+    public func setDriftAttributes(_ names: [String]?, machineID: String) throws(SimulatorControlError) {
+        do {
+            try state.setDriftAttributes(names, machineID: machineID)
+        } catch {
+            throw SimulatorControlError(error)
+        }
+    }
+
     /// Adds a machine. `POST /_sim/machines`.
     public func addMachine(_ machine: SimulatedMachine) throws(SimulatorControlError) {
         do {

@@ -64,7 +64,8 @@ extension SimulatorState {
             createdAt: created,
             startedAt: created,
             expiresAt: created + s.ttlSeconds,
-            variant: SplitMix64.mix(unique ^ 0xDE17A)
+            variant: SplitMix64.mix(unique ^ 0xDE17A),
+            pinnedAttributes: state == .drifted ? record.pinnedAttributes : nil
         )
     }
 

@@ -83,6 +83,8 @@ final class SimulatorState: Sendable {
         /// Retained reports, oldest first; `reports[i]` has sequence number `reportBase + i`.
         var reports: [StoredReport] = []
         var reportBase: Int = 0
+        /// The attributes a drifted report names from now on (`setDriftAttributes`); nil: seeded 1-4.
+        var pinnedAttributes: [String]? = nil
     }
 
     struct KeyBinding {
@@ -353,6 +355,16 @@ final class SimulatorState: Sendable {
             guard s.machines[machineID] != nil else { return false }
             s.machines[machineID]?.machine.scenario = .fixed(state)
             s.machines[machineID]?.updatedAt = updated
+            return true
+        }
+        if !found { throw .unknownMachine(machineID) }
+    }
+
+    /// Pins the attributes a drifted report of `machineID` names from now on (nil: back to seeded).
+    func setDriftAttributes(_ names: [String]?, machineID: String) throws(AdminError) {
+        let found = storage.withLock { s -> Bool in
+            guard s.machines[machineID] != nil else { return false }
+            s.machines[machineID]?.pinnedAttributes = names.map { Array(Set($0)).sorted() }
             return true
         }
         if !found { throw .unknownMachine(machineID) }

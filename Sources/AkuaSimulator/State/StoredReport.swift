@@ -10,6 +10,8 @@ struct StoredReport: Sendable, Equatable {
     let startedAt: Int64
     let expiresAt: Int64
     let variant: UInt64
+    /// The attributes its delta names, when pinned by `SimulatorControl.setDriftAttributes` (else from `variant`).
+    var pinnedAttributes: [String]? = nil
     /// A bad body that sticks to this report (`sticky_bad_body`): replays and GETs repeat it.
     var bodyFault: BodyFault? = nil
     /// Rendered with optional fields omitted or null and unknown fields added (`odd_fields_rate`).

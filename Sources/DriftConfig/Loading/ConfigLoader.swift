@@ -67,10 +67,13 @@ public enum ConfigLoader {
         switch FileReader.contents(of: path, limit: ConfigSchema.maximumFileBytes) {
         case .contents(let bytes, _):
             let result = parse(
-                bytes: bytes, file: path, environment: environment, secrets: scope,
-                tokenFallbackFile: tokenFallbackFile, credentialFallbacks: credentialFallbacks)
-            // The machines.d drop-ins next to the file add machines (see MachineDropIns).
-            return MachineDropIns.apply(to: result, configPath: path, mainBytes: bytes)
+                bytes: bytes, file: path, environment: environment, readFile: readFileFromDisk, secrets: scope,
+                tokenFallbackFile: tokenFallbackFile, credentialFallbacks: credentialFallbacks,
+                checksMaintenanceMachines: false)
+            // The machines.d drop-ins next to the file add machines (see MachineDropIns); maintenance
+            // windows may name any of them.
+            let merged = MachineDropIns.apply(to: result, configPath: path, mainBytes: bytes)
+            return checkMaintenanceMachines(merged, mainBytes: bytes)
         case .missing:
             return .failure(fileError(path, "cannot read: No such file or directory"))
         case .unreadable(let reason):
@@ -93,6 +96,31 @@ public enum ConfigLoader {
         readFile: (String) -> FileReadResult = readFileFromDisk, secrets: SecretScope = .all,
         tokenFallbackFile: String? = nil, credentialFallbacks: [String: String] = [:]
     ) -> Result<LoadedConfig, ConfigError> {
+        parse(
+            bytes: bytes, file: file, environment: environment, readFile: readFile, secrets: secrets,
+            tokenFallbackFile: tokenFallbackFile, credentialFallbacks: credentialFallbacks, checksMaintenanceMachines: true)
+    }
+
+    /// A loaded config whose `[[maintenance]]` machine ids are checked against every machine, drop-ins
+    /// included (`mainBytes`: the config file, indexed only to name the line of an unknown id).
+    private static func checkMaintenanceMachines(
+        _ result: Result<LoadedConfig, ConfigError>, mainBytes: [UInt8]
+    ) -> Result<LoadedConfig, ConfigError> {
+        guard case .success(let loaded) = result else { return result }
+        let unknown = ConfigValidator.unknownMaintenanceMachines(loaded.config.maintenance, machines: loaded.config.machines)
+        if unknown.isEmpty { return result }
+        let index = TOMLLineIndex(bytes: mainBytes)
+        let errors = unknown.map {
+            ConfigDiagnostic(file: loaded.path, line: index.nearestLine(of: $0.path), key: $0.path.dotted, message: $0.message)
+        }
+        return .failure(ConfigError(diagnostics: loaded.warnings + errors))
+    }
+
+    private static func parse(
+        bytes: [UInt8], file: String, environment: [String: String],
+        readFile: (String) -> FileReadResult, secrets: SecretScope,
+        tokenFallbackFile: String?, credentialFallbacks: [String: String], checksMaintenanceMachines: Bool
+    ) -> Result<LoadedConfig, ConfigError> {
         if bytes.count > ConfigSchema.maximumFileBytes {
             return .failure(
                 fileError(file, "file is too large (\(bytes.count) bytes; the limit is \(ConfigSchema.maximumFileBytes))"))
@@ -103,6 +131,7 @@ public enum ConfigLoader {
 
         var validator = ConfigValidator(sink: sink, environment: environment)
         var config = validator.validate(root)
+        if checksMaintenanceMachines { validator.checkMaintenanceMachines(config) }
         // TOMLKit never frees a parsed document (TOMLTable has no deinit): empty it here, or every load
         // and reload would leak the whole tree (about 50 MB for 100,000 machines).
         root.clear()

@@ -131,6 +131,18 @@ extension ConfigValidator {
             }
         }
         if let events = events(table, path) { webhook.events = events }
+        webhook.notify = notifyOverrides(table, path)
+        if let groupWait = groupWait(table, path) {
+            if webhook.format == .pagerduty, groupWait > 0 {
+                // Never grouped: see DaemonConfig.notifyRules.
+                sink.error(
+                    path.appending("group_wait"),
+                    "a format = \"pagerduty\" webhook is never grouped: the Events API v2 has no batch and resolves "
+                        + "per dedup_key (one incident per machine); PagerDuty's own alert grouping merges them")
+            } else {
+                webhook.notify.groupWaitMs = groupWait
+            }
+        }
         if let timeout = duration(table, path, "timeout", minimum: 1) { webhook.timeoutMilliseconds = timeout }
         var explicitName = false
         if let name = string(table, path, "name") {
@@ -173,7 +185,7 @@ extension ConfigValidator {
         return (files, false)
     }
 
-    /// `events`: a non-empty array of `WebhookEvent` names (the three states and `check_failing`).
+    /// `events`: a non-empty array of `WebhookEvent` names (the three states, `check_failing`, `drift_changed`).
     private mutating func events(_ table: TOMLTable, _ path: TOMLPath) -> Set<WebhookEvent>? {
         let eventsPath = path.appending("events")
         guard let value = table["events"]?.tomlValue else { return nil }

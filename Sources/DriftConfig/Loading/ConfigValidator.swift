@@ -43,6 +43,7 @@ struct ConfigValidator {
         if let state = section(root, "state") { config.state = validateState(state, default: config.state) }
         if let log = section(root, "log") { config.log = validateLog(log) }
         if let metrics = section(root, "metrics") { config.metrics = validateMetrics(metrics) }
+        if let notify = section(root, "notify") { config.notify = validateNotify(notify) }
         config.webhooks = validateWebhooks(arrayOfTables(root, "webhook"))
         // Where each id was first defined; its line is looked up only for a duplicate (lines cost a scan).
         var firstPaths: [String: TOMLPath] = [:]
@@ -61,6 +62,7 @@ struct ConfigValidator {
                 config.machines.append(machine)
             }
         }
+        config.maintenance = validateMaintenance(arrayOfTables(root, "maintenance"))
         if config.machines.isEmpty, !sink.hasErrors {
             sink.add(
                 key: "machine", line: 0, message: "no [[machine]] entries: there is nothing to watch",
@@ -153,8 +155,11 @@ struct ConfigValidator {
 
     /// The machine, or nil if its id is missing or invalid (other errors are reported, not fatal here).
     mutating func validateMachine(_ table: TOMLTable, path: TOMLPath) -> MachineSettings? {
-        checkKeys(table, path: path, known: ConfigSchema.machine)
         var machine = MachineSettings(id: "")
+        // Most blocks hold only id, name and interval: only other blocks pay for the notification keys.
+        if table.count != ConfigSchema.machineBase.reduce(0, { $0 + (table.contains(key: $1) ? 1 : 0) }) {
+            machine.notify = machineNotify(table, path)
+        }
         if let name = string(table, path, "name") {
             let namePath = path.appending("name")
             if checkLength(name, ConfigSchema.nameLength, namePath), checkNoControl(name, namePath) {
@@ -183,7 +188,8 @@ struct ConfigValidator {
         if table.count == known.reduce(0, { $0 + (table.contains(key: $1) ? 1 : 0) }) { return }
         for key in table.keys where !known.contains(key) {
             var message = "unknown key \(TOMLPathFormat.quoted(key))"
-            if path.isEmpty, let section = Self.sectionDefining(key) {
+            // A key of a section written at the top; a mistyped table (`[machines]`) is matched by name below.
+            if path.isEmpty, table[key]?.tomlValue.type != .table, let section = Self.sectionDefining(key) {
                 message += "; did you mean to put it under \(ConfigSchema.header(for: section))?"
             } else if let suggestion = KeySuggestion.closest(to: key, in: known) {
                 let shown = path.isEmpty ? ConfigSchema.header(for: suggestion) : "\"\(suggestion)\""
@@ -201,7 +207,8 @@ struct ConfigValidator {
     private static func sectionDefining(_ key: String) -> String? {
         let sections = [
             ("schedule", ConfigSchema.schedule), ("api", ConfigSchema.api), ("state", ConfigSchema.state), ("metrics", ConfigSchema.metrics), ("log", ConfigSchema.log),
-            ("machine", ConfigSchema.machine), ("webhook", ConfigSchema.webhook),
+            ("notify", ConfigSchema.notify), ("machine", ConfigSchema.machine), ("webhook", ConfigSchema.webhook),
+            ("maintenance", ConfigSchema.maintenance),
         ]
         return sections.first { $0.1.contains(key) }?.0
     }

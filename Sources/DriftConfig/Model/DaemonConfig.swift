@@ -13,6 +13,10 @@ public struct DaemonConfig: Sendable, Equatable {
     public var log: LogSettings = LogSettings()
     public var webhooks: [WebhookSettings]
     public var machines: [MachineSettings]
+    /// `[notify]`: the notification policy's defaults for every webhook and machine (empty: announce at once).
+    public var notify = NotifyOverrides()
+    /// `[[maintenance]]`: recurring weekly windows in which announcements are muted, in file order.
+    public var maintenance: [MaintenanceWindow] = []
 
     public init(
         api: APISettings = APISettings(), schedule: ScheduleSettings = ScheduleSettings(),
@@ -30,6 +34,20 @@ public struct DaemonConfig: Sendable, Equatable {
     public func intervalMilliseconds(for machine: MachineSettings) -> Int64 {
         machine.intervalMilliseconds ?? schedule.intervalMilliseconds
     }
+
+    /// How `webhook` announces `machine`'s changes: the machine's keys over the webhook's over `[notify]`
+    /// (nil `machine`: the webhook's rules for a machine without keys of its own).
+    /// PagerDuty webhooks are never grouped (one incident per machine; PagerDuty groups alerts itself).
+    public func notifyRules(webhook: WebhookSettings, machine: MachineSettings?) -> NotifyRules {
+        var rules = NotifyOverrides.resolve(
+            global: notify, webhook: webhook.notify, machine: machine?.notify ?? NotifyOverrides(),
+            driftChanged: webhook.events.contains(.driftChanged), defaultGroupWaitMs: webhook.format.defaultGroupWaitMs)
+        if webhook.format == .pagerduty { rules.groupWaitMs = 0 }
+        return rules
+    }
+
+    /// The maintenance windows as the policy asks them (`MuteSchedule`).
+    public var maintenanceSchedule: MaintenanceSchedule { MaintenanceSchedule(windows: maintenance) }
 }
 
 /// `[api]`: where and how to reach the Akua API.
@@ -139,6 +157,9 @@ public struct WebhookSettings: Sendable, Equatable {
     public var templateText: String?
     /// `content_type` of a template's body (default `application/json`).
     public var contentType = "application/json"
+    /// This receiver's notification policy keys (`confirm`, `for`, `repeat_interval`, `ignore_attributes`,
+    /// `group_wait`); unset ones come from `[notify]`.
+    public var notify = NotifyOverrides()
 
     public init(
         url: String, secretFile: String? = nil, events: Set<WebhookEvent> = WebhookEvent.defaultSubscription,
@@ -167,13 +188,33 @@ public struct MachineSettings: Sendable, Equatable, Hashable {
     public var name: String?
     /// Per-machine override of `[schedule] interval`.
     public var intervalMilliseconds: Int64?
+    /// The notification keys, boxed and nil when empty: a config holds a million of these values.
+    private var notifyBox: NotifyOverridesBox?
 
-    public init(id: String, name: String? = nil, intervalMilliseconds: Int64? = nil) {
+    public init(id: String, name: String? = nil, intervalMilliseconds: Int64? = nil, notify: NotifyOverrides = NotifyOverrides()) {
         self.id = id
         self.name = name
         self.intervalMilliseconds = intervalMilliseconds
+        self.notify = notify
+    }
+
+    /// This machine's notification policy keys (`confirm`, `for`, `repeat_interval`, `ignore_attributes`);
+    /// unset ones come from the webhook, then `[notify]`. Empty by default.
+    public var notify: NotifyOverrides {
+        get { notifyBox?.value ?? NotifyOverrides() }
+        set { notifyBox = newValue.isEmpty ? nil : NotifyOverridesBox(newValue) }
     }
 
     /// `name` if set, else `id`.
     public var displayName: String { name ?? id }
+}
+
+/// An immutable heap copy of a machine's `NotifyOverrides`, compared and hashed by value.
+private final class NotifyOverridesBox: Sendable, Hashable {
+    let value: NotifyOverrides
+
+    init(_ value: NotifyOverrides) { self.value = value }
+
+    static func == (lhs: NotifyOverridesBox, rhs: NotifyOverridesBox) -> Bool { lhs === rhs || lhs.value == rhs.value }
+    func hash(into hasher: inout Hasher) { hasher.combine(value) }
 }

@@ -27,6 +27,8 @@ public enum JournalMessageID {
     public static let clockJumped = "96ab2180be234fa5a856457d6d21ad63"
     /// 429/401/403: the whole check queue is paused.
     public static let fleetPaused = "a2cbb4b202734ceda9837b334a7fd047"
+    /// A machine is still drifted or unknown: a reminder (`repeat_interval`) went to its webhooks.
+    public static let reminder = "8e3169e7d45d48928b25a13a016a87fe"
 
     /// Every entry with its member name, for the catalog check and documentation.
     public static let all: [(name: String, id: String)] = [
@@ -34,7 +36,7 @@ public enum JournalMessageID {
         ("configRejected", configRejected), ("checkFailing", checkFailing), ("checksFailing", checksFailing),
         ("checksRecovered", checksRecovered), ("apiOperationUnavailable", apiOperationUnavailable),
         ("invalidReport", invalidReport), ("clockSkew", clockSkew), ("clockJumped", clockJumped),
-        ("fleetPaused", fleetPaused),
+        ("fleetPaused", fleetPaused), ("reminder", reminder),
     ]
 
     /// The id of a transition into `state`.

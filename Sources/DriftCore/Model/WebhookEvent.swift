@@ -1,10 +1,12 @@
 /// What a `[[webhook]]` subscribes to in its `events` list: a transition into one of the drift states,
-/// or `check_failing` (a machine's checks failed `failing_after` times in a row, and their recovery).
+/// `check_failing` (a machine's checks failed `failing_after` times in a row, and their recovery), or
+/// `drift_changed` (opt-in: `drifted → drifted` with another set of differing attributes).
 public enum WebhookEvent: String, Sendable, Hashable, Codable, CaseIterable {
     case unknown
     case inSync = "in_sync"
     case drifted
     case checkFailing = "check_failing"
+    case driftChanged = "drift_changed"
 
     /// The subscription to transitions into `state`.
     public init(_ state: DriftState) {
@@ -15,13 +17,13 @@ public enum WebhookEvent: String, Sendable, Hashable, Codable, CaseIterable {
         }
     }
 
-    /// The drift state this event announces transitions into; nil for `checkFailing`.
+    /// The drift state this event announces transitions into; nil for `checkFailing` and `driftChanged`.
     public var state: DriftState? {
         switch self {
         case .unknown: .unknown
         case .inSync: .inSync
         case .drifted: .drifted
-        case .checkFailing: nil
+        case .checkFailing, .driftChanged: nil
         }
     }
 

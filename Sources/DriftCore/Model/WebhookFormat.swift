@@ -15,4 +15,13 @@ public enum WebhookFormat: String, Sendable, Hashable, CaseIterable {
 
     /// Whether the webhook needs a secret: Standard Webhooks are always signed.
     public var needsSecret: Bool { self == .standard }
+
+    /// `group_wait` when not configured: chat channels (Slack, Teams) get one message per 30 s window;
+    /// the others one message per change (PagerDuty groups alerts itself).
+    public var defaultGroupWaitMs: Int64 {
+        switch self {
+        case .slack, .teams: 30_000
+        case .standard, .pagerduty, .template: 0
+        }
+    }
 }

@@ -32,6 +32,8 @@ public final class DriftEngine: @unchecked Sendable {
     private var lastReading: (wall: Int64, elapsed: Int64)?
     /// Beyond this a wall-clock change relative to elapsed time is a jump, not timer jitter.
     static let jumpToleranceMs: Int64 = 2_000
+    /// The state file's `PRAGMA data_version` when the silences were last read.
+    private var silencesDataVersion: Int64?
 
     public init(
         database: AppDatabase, source: any DriftReportSource, settings: EngineSettings,
@@ -56,10 +58,14 @@ public final class DriftEngine: @unchecked Sendable {
         try database.configureMachines(state.settings.machines.map { ($0.id, $0.name) })
         let records = try database.machineBookkeeping()
         let skew = try? database.clockSkewMs()
+        let tracks = try database.notifyTracks()
+        let members = try database.notifyGroupMembers()
         try queue.sync {
             let now = clock.nowMs()
             state.load(records, keepMemory: false, now: now)
             state.fleet.skewMs = skew ?? nil
+            state.loadNotify(tracks: tracks, members: members)
+            reloadSilences(now: now)
             try journalPending()
             timer.start(queue: queue) { [weak self] in self?.fire() }
             lastFireAt = now
@@ -106,6 +112,7 @@ public final class DriftEngine: @unchecked Sendable {
             state.settings = newSettings
             state.core.updateSettings(newSettings.scheduler)
             state.load(records, keepMemory: true, now: now)
+            state.rulesChanged()
             if let newSource {
                 source = newSource
                 state.fleet.pauseStreak = 0
@@ -123,7 +130,10 @@ public final class DriftEngine: @unchecked Sendable {
 
     private func rearm(now: Int64) {
         guard !stopped else { return }
-        guard let next = state.core.nextWakeup() else {
+        // The policy's next deadline (a `for` window's end, a reminder, a group window) joins the wake-up.
+        var wakeup = state.core.nextWakeup()
+        if let policy = state.notify.nextDeadline() { wakeup = min(wakeup ?? policy, policy) }
+        guard let next = wakeup else {
             timer.schedule(delayMs: nil)
             return
         }
@@ -144,6 +154,7 @@ public final class DriftEngine: @unchecked Sendable {
                 scheduleFlush()
             }
         }
+        if policyDue(now: now) { scheduleFlush() }
         rearm(now: now)
     }
 
@@ -199,10 +210,12 @@ public final class DriftEngine: @unchecked Sendable {
     /// are durable) updates memory, journals the transitions and wakes the webhook dispatcher.
     private func flush() {
         flushScheduled = false
-        guard !completions.isEmpty else { return }
+        let now = clock.nowMs()
+        // Another process (`akua-driftd silence`) changed the state file: read the silences before deciding.
+        if let version = try? database.dataVersion(), version != silencesDataVersion { reloadSilences(now: now) }
+        guard !completions.isEmpty || policyDue(now: now) else { return }
         let batch = completions
         completions.removeAll(keepingCapacity: true)
-        let now = clock.nowMs()
         // A jump noticed only at the next timer would shift the instants this batch sets a second time.
         noticeClockJump(now: now)
         let database = self.database
@@ -211,7 +224,7 @@ public final class DriftEngine: @unchecked Sendable {
 
         let fresh: [TransitionRecord]
         do {
-            fresh = try database.record(step.records)
+            fresh = try database.record(step.records, groupFlushes: step.groupFlushes)
             if step.skewChanged, let skew = state.fleet.skewMs { try? database.setClockSkewMs(skew) }
         } catch {
             logger.error("cannot write the state file \(database.path): \(error); the affected checks will be retried and nothing is announced until they are recorded")
@@ -223,7 +236,9 @@ public final class DriftEngine: @unchecked Sendable {
         if state.commit(step) { statusDirty = true }
         if !fresh.isEmpty { journal(fresh) }
         for record in fresh { callbacks.transitioned(record.transition) }
-        if step.records.contains(where: { (!$0.outbox.isEmpty && $0.transition != nil) || !$0.notices.isEmpty }) { callbacks.outbox() }
+        if !step.groupFlushes.isEmpty || step.records.contains(where: { !$0.outbox.isEmpty || !$0.notices.isEmpty }) {
+            callbacks.outbox()
+        }
         // Finished checks freed request slots: start what is due right here rather than through a
         // zero-delay timer (a round trip through the Dispatch manager thread per batch under load).
         let after = clock.nowMs()
@@ -246,11 +261,42 @@ public final class DriftEngine: @unchecked Sendable {
         }
     }
 
+    // MARK: Silences
+
+    /// Re-reads the silences from the state file (the runtime calls it on SIGUSR1, after `akua-driftd
+    /// silence`): a silence that ended early lets the changes it held back go out at once.
+    public func refreshSilences() {
+        queue.async { [weak self] in
+            guard let self, !self.stopped else { return }
+            self.reloadSilences(now: self.clock.nowMs())
+            self.scheduleFlush()
+        }
+    }
+
+    /// Reads the silences; every track a mute held back is looked at again now.
+    private func reloadSilences(now: Int64) {
+        let version = try? database.dataVersion()
+        do {
+            state.notify.silences = try database.silencesForEngine(atMs: now)
+        } catch {
+            logger.error("cannot read the silences from \(database.path): \(error); the previous ones stay in force")
+            return
+        }
+        silencesDataVersion = version
+        state.touchMutedTracks(now: now)
+    }
+
+    /// Whether a policy deadline has come.
+    private func policyDue(now: Int64) -> Bool {
+        state.notify.nextDeadline().map { $0 <= now } ?? false
+    }
+
     // MARK: Journal and status
 
     private func journal(_ transitions: [TransitionRecord]) {
         for record in transitions {
-            TransitionAnnouncer.announce(record.transition, logger: logger)
+            let transition = record.transition
+            TransitionAnnouncer.announce(transition, logger: logger, silenced: state.mute(machineID: transition.machineID, atMs: transition.at))
         }
         do {
             try database.markJournaled(transitions.map(\.seq))

@@ -20,11 +20,33 @@ public struct EngineSettings: Sendable {
         public var events: Set<DriftState>
         /// Whether the webhook lists `check_failing` (checks failing / recovered notices).
         public var checkFailing: Bool
-        public init(webhookID: String, events: Set<DriftState>, checkFailing: Bool = false) {
+        /// The webhook's name (`name`, or its host): group messages' ids and bodies name it.
+        public var name: String
+        /// The notification policy of this webhook for every machine without overrides of its own.
+        public var rules: NotifyRules
+        /// The resolved rules of the machines that have `[[machine]]` policy keys (only those: a fleet
+        /// without overrides costs nothing).
+        public var machineRules: [String: NotifyRules]
+
+        public init(
+            webhookID: String, events: Set<DriftState>, checkFailing: Bool = false, name: String? = nil,
+            rules: NotifyRules = NotifyRules(), machineRules: [String: NotifyRules] = [:]
+        ) {
             self.webhookID = webhookID
             self.events = events
             self.checkFailing = checkFailing
+            self.name = name ?? webhookID
+            self.rules = rules
+            self.machineRules = machineRules
         }
+
+        /// The rules for `machineID`, resolved when a decision needs them.
+        public func rules(for machineID: String) -> NotifyRules {
+            machineRules.isEmpty ? rules : machineRules[machineID] ?? rules
+        }
+
+        /// Whether some machine's announcements to this webhook go through the policy.
+        public var usesPolicy: Bool { !rules.isImmediate || machineRules.values.contains { !$0.isImmediate } }
     }
 
     public var machines: [Machine]
@@ -33,15 +55,24 @@ public struct EngineSettings: Sendable {
     public var subscriptions: [Subscription]
     /// Consecutive failed checks before a machine is announced as failing (`[schedule] failing_after`).
     public var failingAfter: Int
+    /// The configured maintenance windows (`[[maintenance]]`); silences come from the state file.
+    public var maintenance: any MuteSchedule
+    /// Whether `maintenance` may mute anything (false for `NoMutes`: no lookup per transition).
+    public var hasMaintenance: Bool
 
     public init(
         machines: [Machine], scheduler: SchedulerSettings, trigger: String, subscriptions: [Subscription],
-        failingAfter: Int = 3
+        failingAfter: Int = 3, maintenance: any MuteSchedule = NoMutes()
     ) {
         self.machines = machines
         self.scheduler = scheduler
         self.trigger = trigger
         self.subscriptions = subscriptions
         self.failingAfter = max(1, failingAfter)
+        self.maintenance = maintenance
+        hasMaintenance = !(maintenance is NoMutes)
     }
+
+    /// Whether any webhook has a policy for any machine (else only mutes can route a change through it).
+    public var usesPolicy: Bool { subscriptions.contains(where: \.usesPolicy) }
 }

@@ -32,6 +32,7 @@ extension EngineState {
         }
         machines = next
         summary = counts
+        notify.policyActive = settings.usesPolicy
         core.setMachines(plans, now: now)
     }
 
@@ -51,6 +52,7 @@ extension EngineState {
             }
             machines[machineID] = machine
         }
+        commitNotify(step)
         return changed
     }
 
@@ -60,6 +62,7 @@ extension EngineState {
         for (machineID, occurrence) in step.retryOnStoreFailure {
             core.retryAfterStoreFailure(machineID: machineID, occurrence: occurrence, now: now)
         }
+        notify.putBack(step.notifyDue, at: now + 1_000)
     }
 }
 

@@ -12,6 +12,8 @@ public struct EngineState: Sendable {
     public var machines: [String: EngineMachine] = [:]
     public var summary = FleetSummary()
     public var fleet = FleetConditions()
+    /// The notification policy's tracks, group windows, silences and deadlines.
+    public var notify = NotifyMemory()
 
     /// How many expired replays in a row are followed before the report counts as invalid.
     public static let maximumReplayChain = 64
@@ -57,8 +59,12 @@ public struct EngineState: Sendable {
             machine.state = transition.state
             working[id] = machine
             step.machines.append((id, machine))
-            step.records.append(CheckRecord(machineID: id, checkedAt: now, transition: transition, outbox: outbox(for: transition)))
+            var record = CheckRecord(machineID: id, checkedAt: now, transition: transition)
+            announce(.unknown(transition, eventAtMs: WebhookPayload.timestampMs(of: transition)),
+                     machineID: id, name: machine.name, transition: transition, now: now, record: &record, step: &step)
+            step.records.append(record)
         }
+        reduceNotifyTicks(now: now, step: &step)
         return step
     }
 
@@ -102,7 +108,10 @@ public struct EngineState: Sendable {
             record.reportLocalExpiresAt = localExpires
             record.completedSlot = occurrence.kind == .scheduled ? occurrence.at : nil
             record.transition = transition.map { var t = $0; t.at = receivedAt; return t }
-            record.outbox = outbox(for: record.transition)
+            announce(
+                .report(report, transition: record.transition,
+                        eventAtMs: record.transition.map(WebhookPayload.timestampMs(of:)) ?? Self.ms(report.createdAt)),
+                machineID: id, name: machine.name, transition: record.transition, now: now, record: &record, step: &step)
             if machine.failingAnnounced {
                 let notice = CheckNotice(
                     kind: .recovered, machineID: id, machineName: machine.name, state: transition?.state ?? machine.state,
@@ -139,7 +148,8 @@ public struct EngineState: Sendable {
             if let transition = TransitionRules.afterMachineGone(
                 machineID: id, machineName: machine.name, current: machine.state, latest: latest, now: now) {
                 record.transition = transition
-                record.outbox = outbox(for: transition)
+                announce(.unknown(transition, eventAtMs: WebhookPayload.timestampMs(of: transition)),
+                         machineID: id, name: machine.name, transition: transition, now: now, record: &record, step: &step)
                 machine.state = transition.state
             }
             machine.report = nil

@@ -82,4 +82,14 @@ public struct EngineStep: Sendable {
     public var expiries: [EngineCompletion] = []
     /// The measured skew changed notably: persist it for `status`.
     public var skewChanged = false
+    /// Policy tracks changed by this step (nil track: forgotten), with their next deadline.
+    public var notifyTracks: [NotifyKey: (track: NotifyTrack?, deadline: Int64?)] = [:]
+    /// Messages held for group windows, with the window's end.
+    public var groupMembers: [(member: NotifyGroupMember, endMs: Int64)] = []
+    /// Group windows sent by this step.
+    public var groupFlushes: [NotifyGroupFlush] = []
+    /// Policy deadlines this step handled (put back if it cannot be written).
+    var notifyDue: [NotifyMemory.Due] = []
+    /// Reminder event ids already journaled by this step (one entry however many webhooks get it).
+    var reminderLogged = Set<String>()
 }

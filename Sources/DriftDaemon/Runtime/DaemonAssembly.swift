@@ -20,10 +20,19 @@ public enum DaemonAssembly {
                 catchUpWindowMs: config.schedule.catchUpWindowMilliseconds,
                 requestTimeoutMs: config.api.timeoutMilliseconds),
             trigger: config.schedule.trigger,
-            subscriptions: config.webhooks.map {
-                EngineSettings.Subscription(webhookID: WebhookEndpoint.id(forURL: $0.url), events: $0.states, checkFailing: $0.wantsCheckFailing)
+            subscriptions: config.webhooks.map { webhook in
+                // Per-machine rules only for the machines with `[[machine]]` policy keys.
+                var machineRules: [String: NotifyRules] = [:]
+                for machine in config.machines where !machine.notify.isEmpty {
+                    machineRules[machine.id] = config.notifyRules(webhook: webhook, machine: machine)
+                }
+                return EngineSettings.Subscription(
+                    webhookID: WebhookEndpoint.id(forURL: webhook.url), events: webhook.states,
+                    checkFailing: webhook.wantsCheckFailing, name: webhook.name,
+                    rules: config.notifyRules(webhook: webhook, machine: nil), machineRules: machineRules)
             },
-            failingAfter: config.schedule.failingAfter)
+            failingAfter: config.schedule.failingAfter,
+            maintenance: config.maintenance.isEmpty ? NoMutes() : config.maintenanceSchedule)
     }
 
     public static func clientConfiguration(_ loaded: LoadedConfig, environment: [String: String]) -> AkuaClientConfiguration {

@@ -18,8 +18,9 @@ extension DaemonService {
         LoggingSetup.setLevel(level)
     }
 
-    /// Records reload number n+1: in the state file (for `status`) and the runtime directory (for
-    /// `akua-driftd reload`, which waits for it), then refreshes the snapshot.
+    /// Records reload number n+1: in the state file (for `status`), refreshes the snapshot, then tells
+    /// `akua-driftd reload` (which waits for it) in the runtime directory: once it returns, the snapshot
+    /// already shows the reload.
     func recordReload(errors: [String]) {
         let generation = reloadGeneration.add(1, ordering: .relaxed).newValue
         let now = clock.nowMs()
@@ -30,8 +31,8 @@ extension DaemonService {
                 logger.warning("cannot record the reload in the state file: \(error)")
             }
         }
-        writeReloadOutcome(ReloadOutcome(generation: generation, accepted: errors.isEmpty, at: now, errors: errors))
         writeSnapshot()
+        writeReloadOutcome(ReloadOutcome(generation: generation, accepted: errors.isEmpty, at: now, errors: errors))
     }
 
     func writeReloadOutcome(_ outcome: ReloadOutcome) {
@@ -50,7 +51,7 @@ extension DaemonService {
             try running.database.setDisabledWebhooks(running.dispatcher.disabledEndpointIDs)
             let snapshot = try StatusSnapshot.read(
                 running.database, webhookNames: StatusSnapshot.webhookNames(running.loaded.config),
-                failingAfter: running.loaded.config.schedule.failingAfter, nowMs: clock.nowMs())
+                failingAfter: running.loaded.config.schedule.failingAfter, nowMs: clock.nowMs(), config: running.loaded.config)
             try runtimeFiles.write(StatusSnapshot.fileName, snapshot.encoded())
         } catch {
             logger.warning("cannot write the status snapshot: \(error)")

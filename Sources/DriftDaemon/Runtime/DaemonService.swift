@@ -116,16 +116,18 @@ public final class DaemonService: Service, Sendable {
         noteMetricsReload(errors: [])
         try await startMetricsListener()
         // Trap SIGHUP before READY=1 (a reload requested right after it is buffered, not lost), then
-        // reload on each one until a graceful shutdown (SIGTERM/SIGINT) is requested.
-        let reloads = await UnixSignalsSequence(trapping: .sighup)
+        // reload on each one until a graceful shutdown (SIGTERM/SIGINT) is requested. SIGUSR1 (from
+        // `akua-driftd silence`) re-reads the silences; the pid is published for it only once trapped.
+        let reloads = await UnixSignalsSequence(trapping: .sighup, .sigusr1)
+        publishSignalPID()
         if let engine = current.withLock({ $0?.engine }) {
             let (summary, next) = engine.currentSummary()
             _ = notifier.ready(status: summary.statusLine(nextCheckInMs: next))
         }
         let watchdog = startWatchdog()
         defer { watchdog?.cancel() }
-        for await _ in reloads.cancelOnGracefulShutdown() {
-            await reload()
+        for await signal in reloads.cancelOnGracefulShutdown() {
+            if signal == .sigusr1 { await refreshSilences() } else { await reload() }
         }
         // systemd stops watching once it asked us to stop; a stopped engine makes no progress by design, so
         // pinging (or logging that we do not) during the grace would only be noise.
@@ -220,6 +222,7 @@ public final class DaemonService: Service, Sendable {
 
     private func shutdown() async {
         guard let running = current.withLock({ $0 }) else { return }
+        withdrawSignalPID()
         stopMaintenance()
         _ = notifier.stopping(status: "stopping: finishing running checks")
         logger.notice("stopping: finishing running checks (at most 5s)")

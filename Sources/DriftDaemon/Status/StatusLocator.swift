@@ -60,7 +60,7 @@ public struct StatusLocator: Sendable {
             let database = try AppDatabase.openReadOnly(path: path)
             let snapshot = try StatusSnapshot.read(
                 database, webhookNames: config.map(StatusSnapshot.webhookNames) ?? [:],
-                failingAfter: config?.schedule.failingAfter ?? ScheduleSettings.defaultFailingAfter, nowMs: nowMs)
+                failingAfter: config?.schedule.failingAfter ?? ScheduleSettings.defaultFailingAfter, nowMs: nowMs, config: config)
             return .success((snapshot, .stateFile(path)))
         } catch {
             if stateError.isEmpty { stateError = "\(error)" }

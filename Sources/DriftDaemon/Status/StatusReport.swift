@@ -27,6 +27,14 @@ public enum StatusReport {
         public var failing: Bool = false
         /// The report's expiry on this host's clock (unix seconds), which decides staleness.
         public var expires_at_local: Int64?
+        /// A new state seen but not yet announced (`[notify] confirm`/`for`), and since when (unix seconds).
+        public var pending_state: String?
+        public var pending_since: Int64?
+        /// The differing attributes `ignore_attributes` ([notify] ∪ the machine's) leaves out of announcements.
+        public var ignored_attributes: [String]?
+        /// A silence or maintenance window in force for the machine: until when (unix seconds) and which.
+        public var muted_until: Int64?
+        public var muted_by: String?
 
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -45,11 +53,23 @@ public enum StatusReport {
             try c.encode(stale, forKey: .stale)
             try c.encode(failing, forKey: .failing)
             try c.encode(expires_at_local, forKey: .expires_at_local)
+            try c.encode(pending_state, forKey: .pending_state)
+            try c.encode(pending_since, forKey: .pending_since)
+            try c.encode(ignored_attributes, forKey: .ignored_attributes)
+            try c.encode(muted_until, forKey: .muted_until)
+            try c.encode(muted_by, forKey: .muted_by)
+        }
+
+        /// Drifted only in ignored attributes: announced (and counted by `status`'s exit code) as in_sync.
+        public var onlyIgnoredDiffer: Bool {
+            state == DriftState.drifted.rawValue && !drifted_attributes.isEmpty
+                && Set(drifted_attributes).isSubset(of: ignored_attributes ?? [])
         }
 
         enum CodingKeys: String, CodingKey {
             case machine_id, name, state, since, report_id, report_state, expires_at, last_checked_at, next_due_at,
-                 last_error, consecutive_failures, drifted_attributes, stale, failing, expires_at_local
+                 last_error, consecutive_failures, drifted_attributes, stale, failing, expires_at_local,
+                 pending_state, pending_since, ignored_attributes, muted_until, muted_by
         }
     }
 
@@ -99,7 +119,10 @@ public enum StatusReport {
         var lines: [[String]] = [["MACHINE", "NAME", "STATE", "SINCE", "REPORT", "EXPIRES", "LAST ERROR"]]
         for row in rows {
             var state = row.state
+            if row.onlyIgnoredDiffer { state += " (ignored)" }
             if row.stale { state += " (stale)" }
+            if let pending = row.pending_state { state += pending == row.state ? " (unconfirmed)" : " (pending \(pending))" }
+            if row.muted_until != nil { state += " (silenced)" }
             if row.failing { state += " (failing \(row.consecutive_failures))" }
             lines.append([
                 row.machine_id,

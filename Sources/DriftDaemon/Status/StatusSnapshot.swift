@@ -34,6 +34,10 @@ public struct StatusSnapshot: Codable, Equatable, Sendable {
     public var clock_skew_ms: Int64?
     /// Unix seconds: when this was read.
     public var taken_at: Int64
+    /// The active and upcoming silences (`akua-driftd silence`); nil in a snapshot of an older daemon.
+    public var silences: [SilenceListing.Row]?
+    /// The config's `[[maintenance]]` windows, with the end of the one in force.
+    public var maintenance: [StatusPolicy.MaintenanceRow]?
 
     public init(machines: [StatusReport.Row], webhooks: [Webhook], last_reload: Reload?, clock_skew_ms: Int64?, taken_at: Int64) {
         self.machines = machines
@@ -47,10 +51,13 @@ public struct StatusSnapshot: Codable, Equatable, Sendable {
     public static let fileName = "status.json"
 
     /// Reads `database`. `webhookNames` maps outbox ids (`WebhookEndpoint.id(forURL:)`) to labels.
+    /// `config` adds the policy's view: ignored attributes, silences and maintenance windows in force.
     public static func read(
-        _ database: AppDatabase, webhookNames: [String: String], failingAfter: Int, nowMs: Int64
+        _ database: AppDatabase, webhookNames: [String: String], failingAfter: Int, nowMs: Int64, config: DaemonConfig? = nil
     ) throws -> StatusSnapshot {
-        let rows = StatusReport.rows(try database.machines(), nowMs: nowMs, failingAfter: failingAfter)
+        var rows = StatusReport.rows(try database.machines(), nowMs: nowMs, failingAfter: failingAfter)
+        let policy = try StatusPolicy.read(database, config: config, nowMs: nowMs)
+        policy.apply(to: &rows, nowMs: nowMs)
         let disabled = try database.disabledWebhooks()
         var byID = Dictionary(uniqueKeysWithValues: try database.webhookBacklog().map { ($0.webhook, $0) })
         // Configured endpoints by name (an empty outbox included), then the outboxes of removed ones.
@@ -66,9 +73,12 @@ public struct StatusSnapshot: Codable, Equatable, Sendable {
         let reload = try database.lastReload().map {
             Reload(at: $0.at / 1000, accepted: $0.accepted, errors: $0.errorCount, generation: $0.generation)
         }
-        return StatusSnapshot(
+        var snapshot = StatusSnapshot(
             machines: rows, webhooks: webhooks, last_reload: reload, clock_skew_ms: try database.clockSkewMs(),
             taken_at: nowMs / 1000)
+        snapshot.silences = policy.silences.map { SilenceListing.row($0, nowMs: nowMs) }
+        snapshot.maintenance = policy.maintenanceRows(nowMs: nowMs)
+        return snapshot
     }
 
     /// Outbox id to label for the configured webhooks.
@@ -76,17 +86,18 @@ public struct StatusSnapshot: Codable, Equatable, Sendable {
         Dictionary(config.webhooks.map { (WebhookEndpoint.id(forURL: $0.url), $0.name) }, uniquingKeysWith: { first, _ in first })
     }
 
-    /// Exit status like a monitoring plugin: 0 all in_sync, 1 any drifted, 2 any unknown or failing
-    /// (3, state unreadable, is the caller's).
+    /// Exit status like a monitoring plugin: 0 all in_sync, 1 any drifted (drift only in ignored attributes
+    /// counts as in_sync, as for announcements), 2 any unknown or failing (3, state unreadable, is the caller's).
     public var exitCode: Int32 {
         if machines.contains(where: { $0.state == DriftState.unknown.rawValue || $0.failing }) { return 2 }
-        if machines.contains(where: { $0.state == DriftState.drifted.rawValue }) { return 1 }
+        if machines.contains(where: { $0.state == DriftState.drifted.rawValue && !$0.onlyIgnoredDiffer }) { return 1 }
         return 0
     }
 
     /// The table, then one line per webhook and the last reload.
     public func text(nowMs: Int64) -> String {
         var lines = [StatusReport.table(machines, nowMs: nowMs, clockSkewMs: clock_skew_ms)]
+        lines += StatusPolicy.text(machines: machines, silences: silences ?? [], maintenance: maintenance ?? [], nowMs: nowMs)
         for hook in webhooks {
             var line = "webhook \(hook.name): \(hook.pending) pending"
             if let oldest = hook.oldest_pending_at {

@@ -21,17 +21,37 @@ struct SlackMessage: Encodable {
     init(_ event: StoredEvent) {
         text = StoredEvent.clip(event.headline, 3_000)
         var blocks = [Block(type: "section", text: Text(type: "mrkdwn", text: StoredEvent.clip("*\(Self.escape(event.headline))*", 3_000)))]
+        if event.kind == "group" {
+            // One message for the window: the machines as one list, capped within a section's 3,000 characters.
+            let (lines, more) = event.groupLines(count: Self.groupListLimit, characters: 2_900, lineLimit: 300) { "• " + Self.escape(StoredEvent.clip($0.line, 200)) }
+            let list = lines + (more > 0 ? [StoredEvent.more(more)] : [])
+            if !list.isEmpty { blocks.append(Block(type: "section", text: Text(type: "mrkdwn", text: list.joined(separator: "\n")))) }
+            blocks.append(Block(type: "context", elements: [Text(type: "mrkdwn", text: "akua-driftd · group \(event.data.event_id) · \(event.data.count ?? event.members.count) events · \(event.timestamp)")]))
+            self.blocks = blocks
+            return
+        }
         var fields: [Text] = []
         if event.kind == "test" {
             fields.append(Text(type: "mrkdwn", text: "*Webhook*\n\(Self.escape(event.data.webhook ?? "?"))"))
         } else {
             fields.append(Text(type: "mrkdwn", text: "*Machine*\n\(Self.escape(event.machineID))"))
         }
-        if event.kind == "transition" {
+        switch event.kind {
+        case "transition":
             fields.append(Text(type: "mrkdwn", text: "*State*\n\(event.data.previous_state ?? "unknown") → \(event.state)"))
             if let cause = event.data.cause { fields.append(Text(type: "mrkdwn", text: "*Cause*\n\(cause)")) }
-        } else if let error = event.data.last_error {
-            fields.append(Text(type: "mrkdwn", text: StoredEvent.clip("*Last error*\n\(Self.escape(error))", 2_000)))
+        case "reminder":
+            fields.append(Text(type: "mrkdwn", text: "*State*\n\(event.state) since \(event.data.since ?? "?")"))
+            fields.append(Text(type: "mrkdwn", text: "*Reminder*\n#\(event.data.reminder ?? 0)"))
+        case "changed":
+            let change = event.attributeChange
+            fields.append(Text(type: "mrkdwn", text: "*State*\ndrifted → drifted"))
+            let parts = change.added.map { "+`\(Self.escape($0))`" } + change.removed.map { "−`\(Self.escape($0))`" }
+            if !parts.isEmpty { fields.append(Text(type: "mrkdwn", text: StoredEvent.clip("*Changed*\n" + parts.joined(separator: " "), 2_000))) }
+        default:
+            if let error = event.data.last_error {
+                fields.append(Text(type: "mrkdwn", text: StoredEvent.clip("*Last error*\n\(Self.escape(error))", 2_000)))
+            }
         }
         blocks.append(Block(type: "section", fields: fields))
         let differences = event.differences
@@ -43,6 +63,9 @@ struct SlackMessage: Encodable {
         blocks.append(Block(type: "context", elements: [Text(type: "mrkdwn", text: "akua-driftd · event \(event.data.event_id) · \(event.timestamp)")]))
         self.blocks = blocks
     }
+
+    /// At most this many machines are listed in a group's message (the rest: "… and N more").
+    static let groupListLimit = 40
 
     /// Slack's mrkdwn control characters (`&`, `<`, `>`) escaped as its documentation asks.
     static func escape(_ text: String) -> String {

@@ -1,7 +1,8 @@
 import DriftCore
 import Foundation
 
-/// The fields of a stored event that the service formats show (transition or check notice).
+/// The fields of a stored event that the service formats show (transition, check notice, test, and the
+/// policy's reminder, changed and group events; a group's members are stored events themselves).
 struct StoredEvent: Decodable {
     struct Report: Decodable {
         var id: String?
@@ -20,6 +21,13 @@ struct StoredEvent: Decodable {
         var report: Report?
         var consecutive_failures: Int?
         var last_error: String?
+        var reminder: Int?
+        var transition_event_id: String?
+        var since: String?
+        var previous_attributes: [String]?
+        var attributes: [String]?
+        var count: Int?
+        var events: [StoredEvent]?
     }
     var type: String
     var timestamp: String
@@ -38,8 +46,14 @@ struct StoredEvent: Decodable {
         (data.report?.delta ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, Self.compact($0.value)) }
     }
 
+    /// The label with the name cut to 40 characters, so the id always shows (a group's lists).
+    var shortLabel: String { data.machine_name.map { "\(Self.clip($0, 40)) (\(machineID))" } ?? machineID }
+
     /// One line of text for people: what happened to which machine.
-    var headline: String {
+    var headline: String { headline(label: machineLabel) }
+
+    /// The headline naming the machine as `machineLabel`.
+    func headline(label machineLabel: String) -> String {
         switch kind {
         case "transition":
             let from = data.previous_state ?? "unknown"
@@ -51,6 +65,14 @@ struct StoredEvent: Decodable {
             return "\(machineLabel): checks recovered"
         case "test":
             return data.message ?? "akua-driftd test event"
+        case "reminder":
+            return "\(machineLabel) is still \(state) (since \(data.since ?? "?"), reminder \(data.reminder ?? 0))"
+        case "changed":
+            let change = attributeChange
+            let parts = change.added.map { "+\($0)" } + change.removed.map { "−\($0)" }
+            return "\(machineLabel): drifted attributes changed (\(parts.isEmpty ? "same names" : parts.joined(separator: " ")))"
+        case "group":
+            return groupHeadline
         default:
             return "\(machineLabel): \(kind)"
         }

@@ -39,12 +39,14 @@ extension WebhookFormat {
         if body.count > Self.maxRenderedInput {
             throw RenderError(description: "the stored event is larger than \(Self.maxRenderedInput) bytes")
         }
-        let event: StoredEvent
+        var event: StoredEvent
         do {
             event = try JSONDecoder().decode(StoredEvent.self, from: Data(body))
         } catch {
             throw RenderError(description: "the stored event is not a Standard Webhooks event body: \(error)")
         }
+        // A group of one event is that event's own message (its details, PagerDuty's trigger or resolve).
+        if event.kind == "group", event.members.count == 1, let only = event.members.first { event = only }
         let object: any Encodable
         switch self {
         case .standard, .template: fatalError("handled above")

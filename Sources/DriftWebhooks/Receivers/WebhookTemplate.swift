@@ -4,7 +4,8 @@ import Mustache
 
 /// A `format = "template"` receiver's Mustache template (hummingbird-project/swift-mustache), rendered
 /// with the stored event: its fields as sent (`type`, `timestamp`, `data.machine_id`, ...) plus
-/// `headline`, `machine_label` and `differences` (a list of `name`/`value`). With a JSON content type,
+/// `headline`, `machine_label`, `differences` (a list of `name`/`value`), `kind` and `is_<kind>` (true),
+/// `attributes_added`/`attributes_removed` (changed) and `machines` (group; see README). With a JSON content type,
 /// `{{…}}` escapes for a JSON string and the result must be valid JSON; otherwise nothing is escaped.
 public struct WebhookTemplate: Sendable {
     public let contentType: String
@@ -51,6 +52,7 @@ public struct WebhookTemplate: Sendable {
             fields["headline"] = .string(event.headline)
             fields["machine_label"] = .string(event.machineLabel)
             fields["differences"] = .array(event.differences.map { .object(["name": .string($0.name), "value": .string($0.value)]) })
+            fields.merge(Self.policyFields(event)) { _, new in new }
         }
         let output = Array(template.render(Self.native(.object(fields)) ?? [:]).utf8)
         if Self.isJSON(contentType) {
@@ -61,6 +63,27 @@ public struct WebhookTemplate: Sendable {
             }
         }
         return output
+    }
+
+    /// The context's helpers for telling event types apart and for the policy's events: `kind`
+    /// ("transition", "reminder", ...) and `is_<kind>`; for `changed` the attribute names added and removed;
+    /// for `group` one entry per machine (`machine_id`, `machine_label`, `state`, `line`, `events`).
+    static func policyFields(_ event: StoredEvent) -> [String: JSONValue] {
+        var fields: [String: JSONValue] = ["kind": .string(event.kind), "is_" + event.kind: .bool(true)]
+        if event.kind == "changed" {
+            let change = event.attributeChange
+            fields["attributes_added"] = .array(change.added.map(JSONValue.string))
+            fields["attributes_removed"] = .array(change.removed.map(JSONValue.string))
+        }
+        if event.kind == "group" {
+            fields["machines"] = .array(event.groupMachines.map { machine in
+                .object([
+                    "machine_id": .string(machine.machineID), "machine_label": .string(machine.label), "state": .string(machine.state),
+                    "line": .string(machine.line), "events": .integer(Int64(machine.events)),
+                ])
+            })
+        }
+        return fields
     }
 
     /// swift-mustache's parser errors in words.
