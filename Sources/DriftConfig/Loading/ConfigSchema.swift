@@ -25,8 +25,9 @@ enum ConfigSchema {
     static let maxInFlight = 1...1024
     /// `[schedule] failing_after`: consecutive failed checks before "checks failing".
     static let failingAfter = 1...1_000_000
-    /// Largest config file read (bigger files are rejected, not parsed).
-    static let maximumFileBytes = 16 * 1024 * 1024
+    /// Largest config or drop-in file read (bigger files are refused unread): 256 MiB, room for about
+    /// four million `[[machine]]` blocks (a million take about 55 MB).
+    static let maximumFileBytes = 256 * 1024 * 1024
     /// Largest token or secret file read.
     static let maximumSecretBytes = 64 * 1024
 }

@@ -73,10 +73,16 @@ public struct SchedulerCore: Sendable {
     /// Replaces the watched set. Machines whose interval did not change keep their state and timers;
     /// new or changed ones are placed on their slot, overdue ones spread over the catch-up window.
     public mutating func setMachines(_ plans: [MachinePlan], now: Int64) {
+        // The first set (a start) removes nothing: no need to collect the wanted ids.
+        let first = slotByID.isEmpty && inFlightSlots.isEmpty
+        if first {
+            slotByID.reserveCapacity(plans.count)
+            entries.reserveCapacity(plans.count)
+        }
         var wanted = Set<String>()
-        wanted.reserveCapacity(plans.count)
+        if !first { wanted.reserveCapacity(plans.count) }
         for plan in plans {
-            wanted.insert(plan.id)
+            if !first { wanted.insert(plan.id) }
             if let slot = slotByID[plan.id] {
                 let index = Int(slot)
                 if entries[index].plan.intervalMs == plan.intervalMs { continue }
@@ -87,7 +93,7 @@ public struct SchedulerCore: Sendable {
                 add(plan, now: now)
             }
         }
-        if wanted.count != slotByID.count {
+        if !first, wanted.count != slotByID.count {
             for (id, slot) in slotByID where !wanted.contains(id) { remove(slot: slot) }
         }
     }
