@@ -32,8 +32,8 @@ def fold(lines):
         if in_sample:
             parts = line.strip().split(" ", 1)
             name = parts[1] if len(parts) > 1 else parts[0]
-            name = re.sub(r"\+0x[0-9a-f]+$", "", name)
             name = re.sub(r" \(.*\)$", "", name)
+            name = re.sub(r"\+0x[0-9a-f]+$", "", name)
             frames.append(name.replace(";", ":") or "[unknown]")
     if frames:
         stacks[";".join(reversed(frames))] += 1
@@ -96,8 +96,15 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("out", help="output prefix: OUT.folded and OUT.svg")
     parser.add_argument("--title", default="flame graph")
+    parser.add_argument("--folded", action="store_true", help="read folded stacks instead of perf script output")
     args = parser.parse_args()
-    stacks = fold(sys.stdin)
+    if args.folded:
+        stacks = Counter()
+        for line in sys.stdin:
+            stack, _, count = line.rstrip("\n").rpartition(" ")
+            stacks[";".join(re.sub(r"\+0x[0-9a-f]+$", "", f) for f in stack.split(";"))] += int(count)
+    else:
+        stacks = fold(sys.stdin)
     with open(args.out + ".folded", "w") as f:
         for stack, count in sorted(stacks.items()):
             f.write(f"{stack} {count}\n")

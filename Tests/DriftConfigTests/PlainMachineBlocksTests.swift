@@ -62,7 +62,6 @@ import Testing
             "[[machine]]\n\"id\" = \"mch_a\"\n",  // quoted key
             "[[machine]]\nid = \"mch_a\"\nid = \"mch_b\"\n",  // key defined twice
             "[[machine]]\nid = \"mch_a\"\n[machine.extra]\nx = 1\n",  // machine extended elsewhere
-            "machine = 5\n[[machine]]\nid = \"mch_a\"\n",
             "[[machine]]\nid = \"mch_a\"\ninterval = 5\n",  // not a string
             "[[machine]]\nid = \"\"\"mch_a\"\"\"\n",  // multi-line string
             "[[machine]]\nid = \"mch_a\" junk\n",  // syntax error
@@ -76,6 +75,10 @@ import Testing
         for text in cases {
             #expect(!Self.agree(Self.header + text, "\(text)"), "fast path taken: \(text)")
         }
+        // `machine` also defined at the top level (before any table): TOMLKit's error, not the fast path.
+        #expect(!Self.agree("machine = 5\n" + Self.header + "[[machine]]\nid = \"mch_a\"\n"))
+        // Under [schedule] the same line is schedule.machine: the blocks stay plain, both paths agree.
+        #expect(Self.agree(Self.header + "machine = 5\n[[machine]]\nid = \"mch_a\"\n"))
         // A multi-line string in another table holding something that looks like a machine block.
         Self.agree(Self.header.replacingOccurrences(of: "[schedule]", with: "[log]\nlevel = \"\"\"\n[[machine]]\nid = \"x\"\n\"\"\"\n[schedule]")
                    + "[[machine]]\nid = \"mch_a\"\n")
@@ -105,8 +108,10 @@ import Testing
         }
     }
 
+    /// The header is 6 lines ("[api]" ... two blank lines, the last without a newline of its own): the
+    /// config file's `[[machine]]` is on line 7 and its id on line 8.
     @Test func dropInsTakeTheFastPath() throws {
-        let directory = TemporaryDirectory()
+        let directory = TempDirectory()
         let config = directory.write("config.toml", Self.header + "[[machine]]\nid = \"mch_main\"\n")
         directory.makeDirectory("machines.d")
         directory.write("machines.d/a.toml", "[[machine]]\nid = \"mch_d1\"\n\n[[machine]]\nid = \"mch_d2\"\ninterval = \"2h\"\n")
@@ -117,10 +122,10 @@ import Testing
             return
         }
         #expect(error.diagnostics.map(\.description) == [
-            "\(directory.path)/machines.d/b.toml:2: machine[0].id: duplicate machine id \"mch_main\" (first defined at \(config):9)"
+            "\(directory.path)/machines.d/b.toml:2: machine[0].id: duplicate machine id \"mch_main\" (first defined at \(config):8)"
         ])
         let (_, machines) = MachineDropIns.read(directory.path + "/machines.d/a.toml")
-        #expect(machines.map(\.0.id) == ["mch_d1", "mch_d2"])
-        #expect(machines.map(\.0.intervalMilliseconds) == [nil, 7_200_000])
+        #expect(machines.map { $0.0.id } == ["mch_d1", "mch_d2"])
+        #expect(machines.map { $0.0.intervalMilliseconds } == [nil, 7_200_000])
     }
 }

@@ -83,18 +83,33 @@ public struct SchedulerCore: Sendable {
         if !first { wanted.reserveCapacity(plans.count) }
         for plan in plans {
             if !first { wanted.insert(plan.id) }
-            if let slot = slotByID[plan.id] {
-                let index = Int(slot)
-                if entries[index].plan.intervalMs == plan.intervalMs { continue }
-                entries[index].plan.intervalMs = plan.intervalMs
-                entries[index].phaseMs = SlotMath.phase(machineID: plan.id, intervalMs: plan.intervalMs)
-                if !entries[index].inFlight, !entries[index].queued { place(slot, now: now, catchUp: true) }
-            } else {
-                add(plan, now: now)
-            }
+            upsert(plan, now: now)
         }
         if !first, wanted.count != slotByID.count {
             for (id, slot) in slotByID where !wanted.contains(id) { remove(slot: slot) }
+        }
+    }
+
+    /// `setMachines` for a known difference (a reload): `plans` are the machines added or whose interval
+    /// changed, `removed` the ids no longer watched; every other machine keeps its timers untouched, so a
+    /// reload of 100,000 machines that changes one costs one placement.
+    public mutating func updateMachines(_ plans: [MachinePlan], removing removed: [String], now: Int64) {
+        for id in removed {
+            if let slot = slotByID[id] { remove(slot: slot) }
+        }
+        for plan in plans { upsert(plan, now: now) }
+    }
+
+    /// Adds a machine, or applies a new interval to a known one (the rest of its plan is kept).
+    private mutating func upsert(_ plan: MachinePlan, now: Int64) {
+        if let slot = slotByID[plan.id] {
+            let index = Int(slot)
+            if entries[index].plan.intervalMs == plan.intervalMs { return }
+            entries[index].plan.intervalMs = plan.intervalMs
+            entries[index].phaseMs = SlotMath.phase(machineID: plan.id, intervalMs: plan.intervalMs)
+            if !entries[index].inFlight, !entries[index].queued { place(slot, now: now, catchUp: true) }
+        } else {
+            add(plan, now: now)
         }
     }
 

@@ -36,6 +36,44 @@ extension EngineState {
         core.setMachines(plans, now: now)
     }
 
+    /// A reload's difference, with `settings` already the new ones: removed machines leave memory and
+    /// the scheduler, added ones come from `records` (their state file rows) or start unknown, renamed
+    /// ones keep their memory, and only added or re-timed machines are placed again. The same outcome as
+    /// `load(_:keepMemory: true, now:)`, at a cost proportional to the change.
+    mutating func apply(_ change: MachineSetChange, records: [MachineBookkeeping], now: Int64) {
+        for id in change.removed {
+            guard let old = machines.removeValue(forKey: id) else { continue }
+            summary.add(old.state, -1)
+            if old.failingAnnounced { summary.failing -= 1 }
+        }
+        var byID: [String: Int] = [:]
+        for (index, record) in records.enumerated() { byID[record.id] = index }
+        for (id, name) in change.upserts {
+            if var memory = machines[id] {
+                memory.name = name
+                machines[id] = memory
+                continue
+            }
+            var memory = byID[id].map { EngineMachine(bookkeeping: records[$0], failingAfter: settings.failingAfter) }
+                ?? EngineMachine(name: name, state: .unknown, observed: false, failures: 0)
+            memory.name = name
+            machines[id] = memory
+            summary.add(memory.state)
+            if memory.failingAnnounced { summary.failing += 1 }
+        }
+        let plans = change.rescheduled.map { machine in
+            let record = byID[machine.id].map { records[$0] }
+            return MachinePlan(
+                id: machine.id, intervalMs: machine.intervalMs, lastSlotMs: record?.lastSlot,
+                reportCreatedAtMs: record?.reportCreatedAt.map(EngineState.ms),
+                reportExpiresAtMs: record?.reportExpiresAt.map(EngineState.ms),
+                reportLocalExpiresAtMs: record?.reportLocalExpiresAt,
+                lastCheckedMs: record?.lastCheckedAt,
+                stateKnown: (machines[machine.id]?.state ?? .unknown) != .unknown)
+        }
+        core.updateMachines(plans, removing: change.removed, now: now)
+    }
+
     /// Applies a step whose records are durable; returns whether the fleet summary changed.
     public mutating func commit(_ step: EngineStep) -> Bool {
         var changed = false
