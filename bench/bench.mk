@@ -5,7 +5,7 @@
 #                     also as JSON in bench/results/latest.json (table: latest.md); then the micro-benchmarks of
 #                     the hot paths (bench/results/micro.json); then the same 100,000-machine fleet with
 #                     [metrics] off and on (bench/results/metrics-cost.json: peak RSS and CPU per check).
-#                     About 16 minutes on 2 cores after the build.
+#                     About 17 minutes on 2 cores after the build (with the idle profiles and the 1,000 reloads).
 #                     Then 1,000 reloads of a 100,000-machine config in one process (bench/results/config-reloads.json:
 #                     time per load, resident set after the last load against after the first).
 #   make bench-large  release binaries, one fleet of 1,000,000 machines (BENCH_LARGE_MACHINES): check-config,
