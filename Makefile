@@ -3,7 +3,7 @@ SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 PREFIX ?= /usr
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: all deps build demo test test-summary test-system bench bench-smoke clean
+.PHONY: all deps build demo test test-summary test-system bench bench-large bench-smoke clean
 
 all: build
 

@@ -9,7 +9,8 @@
 #   bad state file tests   sqlite3 (the command line shell)
 #   webhook tests          python3 + python3-jsonschema (Tests/Support/webhook-check.py: independent signature
 #                          check and deploy/webhook-payload.schema.json), openssl (self-signed certificate)
-#   benchmarks             wrk
+#   benchmarks             wrk; curl + jq (the shell-loop baseline of CPU per check); perf (linux-perf, optional: the
+#                          idle profiles and wake-up counts are skipped without it)
 #   make deb, packaging    debhelper (dh, dh_installsystemd, dh_installman, dh_shlibdeps), dpkg-dev
 #                          (dpkg-parsechangelog), fakeroot (make deb as non-root), lintian (the packaging
 #                          test), man-db + groff-base (man page tests), bash-completion (completion test)

@@ -243,26 +243,31 @@ public struct AppDatabase: Sendable {
 
 extension AppDatabase {
     /// Makes the configured machines the watched set: adds new ones, updates names, marks the rest
-    /// as no longer configured (their rows and history stay).
+    /// as no longer configured (their rows and history stay). Reads the watched set once and writes only
+    /// the rows that change: a restart with an unchanged config of a million machines writes nothing
+    /// (a temporary table of every id, on disk, took most of such a start).
     public func configureMachines(_ machines: [(id: String, name: String?)]) throws {
         try writer.write { db in
-            try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS configured_ids (id TEXT PRIMARY KEY NOT NULL)")
-            try db.execute(sql: "DELETE FROM configured_ids")
-            let insert = try db.makeStatement(sql: "INSERT OR IGNORE INTO configured_ids (id) VALUES (?)")
+            var current: [String: String?] = [:]
+            current.reserveCapacity(machines.count)
+            let rows = try Row.fetchCursor(db, sql: "SELECT id, name FROM machine WHERE configured = 1")
+            while let row = try rows.next() { current[row[0] as String] = row[1] as String? }
             let upsert = try db.makeStatement(sql: """
                 INSERT INTO machine (id, name, configured) VALUES (?, ?, 1)
                 ON CONFLICT(id) DO UPDATE SET name = excluded.name, configured = 1
                 WHERE machine.name IS NOT excluded.name OR machine.configured = 0
                 """)
+            var wanted = Set<String>()
+            wanted.reserveCapacity(machines.count)
             for machine in machines {
-                try insert.execute(arguments: [machine.id])
+                wanted.insert(machine.id)
+                if let name = current[machine.id], name == machine.name { continue }
                 try upsert.execute(arguments: [machine.id, machine.name])
+                current[machine.id] = .some(machine.name)
             }
-            try db.execute(sql: """
-                UPDATE machine SET configured = 0
-                WHERE configured = 1 AND id NOT IN (SELECT id FROM configured_ids)
-                """)
-            try db.execute(sql: "DELETE FROM configured_ids")
+            guard wanted.count != current.count else { return }
+            let unconfigure = try db.makeStatement(sql: "UPDATE machine SET configured = 0 WHERE id = ? AND configured = 1")
+            for id in current.keys where !wanted.contains(id) { try unconfigure.execute(arguments: [id]) }
         }
     }
 

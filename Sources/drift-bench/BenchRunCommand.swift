@@ -31,6 +31,9 @@ struct BenchRunCommand: AsyncParsableCommand {
     @Flag(help: "Short phases; fails unless every figure is produced and within 2× of its target (make bench-smoke).")
     var smoke = false
 
+    @Option(name: .customLong("profile-dir"), help: "Profile the idle daemon with perf into flame graphs here (idle-N.svg).")
+    var profileDir: String?
+
     @Flag(help: "Keep the work directory (configs, state files, logs).")
     var keep = false
 
@@ -67,8 +70,10 @@ struct BenchRunCommand: AsyncParsableCommand {
                 plan.lagWarmup = 2
                 plan.lagSeconds = 3
                 plan.lagRate = 250
+                plan.curlLoopMachines = 20
             }
             if let idleSeconds { plan.idleSeconds = idleSeconds }
+            plan.profileDirectory = profileDir.map(Self.absolute)
             let label = BenchReport.count(size)
             Self.progress("== \(label) machines")
             let bench = FleetBench(

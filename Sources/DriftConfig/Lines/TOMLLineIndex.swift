@@ -46,16 +46,49 @@ struct TOMLLineIndex: Sendable {
         var message: String
     }
 
+    /// Where each top-level `[[machine]]` header line starts (byte offset) and where the next header line
+    /// after it starts (or the end of the file): the byte ranges of the machine blocks, in order.
+    let machineBlocks: [Range<Int>]
+
+    /// Scans for the checks (depth, NULs, hazards) and the machine blocks; the path -> line pairs are
+    /// collected by a second scan on the first line lookup (only diagnostics need them, and for a million
+    /// machines they would hold three million paths).
     init(bytes: [UInt8]) {
         let result = bytes.withUnsafeBufferPointer { buffer in
-            var scanner = Scanner(bytes: buffer)
+            var scanner = Scanner(bytes: buffer, recordLines: false)
             scanner.run()
             return scanner.result
         }
-        lines = LazyLines(result.lines)
+        lines = LazyLines(bytes: bytes)
         tooDeep = result.tooDeep
         nulCharacters = result.nulCharacters
         hazard = result.hazard
+        var blocks: [Range<Int>] = []
+        blocks.reserveCapacity(result.machineHeaderCount)
+        for (index, header) in result.headers.enumerated() where header.isMachineArray {
+            let end = index + 1 < result.headers.count ? result.headers[index + 1].start : bytes.count
+            blocks.append(header.start..<end)
+        }
+        machineBlocks = blocks
+    }
+
+    /// The path -> line pairs of `bytes`, in order of definition.
+    fileprivate static func scanLines(_ bytes: [UInt8]) -> [(TOMLPath, Int)] {
+        bytes.withUnsafeBufferPointer { buffer in
+            var scanner = Scanner(bytes: buffer, recordLines: true)
+            scanner.run()
+            return scanner.lines
+        }
+    }
+
+    /// The first line defining `path`, scanning only as far as that line.
+    fileprivate static func scanLine(_ bytes: [UInt8], of path: TOMLPath) -> Int? {
+        bytes.withUnsafeBufferPointer { buffer in
+            var scanner = Scanner(bytes: buffer, recordLines: false)
+            scanner.target = path
+            scanner.run()
+            return scanner.found
+        }
     }
 
     init(text: String) {
@@ -86,22 +119,24 @@ private final class LazyLines: Sendable {
         var map: [TOMLPath: Int]?
     }
 
-    private let entries: [(TOMLPath, Int)]
+    private let bytes: [UInt8]
     private let state = Mutex(State())
     private static let searchedLookups = 16
 
-    init(_ entries: [(TOMLPath, Int)]) {
-        self.entries = entries
+    init(bytes: [UInt8]) {
+        self.bytes = bytes
     }
 
-    /// The line where `path` first occurs.
+    /// The line where `path` first occurs: the first few lookups scan only up to it (a valid file asks
+    /// for the lines of its secret files, near the top), later ones build the whole map once.
     func line(of path: TOMLPath) -> Int? {
         state.withLock { state in
             if let map = state.map { return map[path] }
             state.lookups += 1
             if state.lookups <= Self.searchedLookups {
-                return entries.first { $0.0 == path }?.1
+                return TOMLLineIndex.scanLine(bytes, of: path)
             }
+            let entries = TOMLLineIndex.scanLines(bytes)
             var map: [TOMLPath: Int] = [:]
             map.reserveCapacity(entries.count)
             for (path, line) in entries where map[path] == nil { map[path] = line }
@@ -113,7 +148,9 @@ private final class LazyLines: Sendable {
 
 /// What the scanner found.
 private struct ScanResult {
-    var lines: [(TOMLPath, Int)]
+    /// Every table header: where its line starts, and whether it is `[[machine]]`.
+    var headers: [(start: Int, isMachineArray: Bool)]
+    var machineHeaderCount: Int
     var tooDeep: TOMLLineIndex.Location?
     var nulCharacters: [TOMLLineIndex.Location]
     var hazard: TOMLLineIndex.Hazard?
@@ -125,19 +162,27 @@ private struct Scanner {
     let bytes: UnsafeBufferPointer<UInt8>
     var pos = 0
     var line = 1
+    /// Whether `lines` is filled (a scan for a line lookup) or not (the first scan, for the checks).
+    let recordLines: Bool
     var lines: [(TOMLPath, Int)] = []
+    /// A path to find: the scan stops at the first line defining it (`found`).
+    var target: TOMLPath?
+    var found: Int?
+    var headers: [(start: Int, isMachineArray: Bool)] = []
+    var machineHeaderCount = 0
     var arrayCounts: [TOMLPath: Int] = [:]
     var table: TOMLPath = []
     var tooDeep: TOMLLineIndex.Location?
     var nulCharacters: [TOMLLineIndex.Location] = []
     var hazard: TOMLLineIndex.Hazard?
 
-    init(bytes: UnsafeBufferPointer<UInt8>) {
+    init(bytes: UnsafeBufferPointer<UInt8>, recordLines: Bool) {
         self.bytes = bytes
+        self.recordLines = recordLines
     }
 
     var result: ScanResult {
-        ScanResult(lines: lines, tooDeep: tooDeep, nulCharacters: nulCharacters, hazard: hazard)
+        ScanResult(headers: headers, machineHeaderCount: machineHeaderCount, tooDeep: tooDeep, nulCharacters: nulCharacters, hazard: hazard)
     }
 
     private static let newline: UInt8 = 0x0A
@@ -164,7 +209,7 @@ private struct Scanner {
 
     mutating func run() {
         if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { pos = 3 }
-        while pos < bytes.count, tooDeep == nil {
+        while pos < bytes.count, tooDeep == nil, found == nil {
             let start = pos
             skipSpaces()
             guard let byte = peek() else { break }
@@ -177,7 +222,7 @@ private struct Scanner {
             case Self.hash:
                 skipComment()
             case Self.openBracket:
-                parseHeader()
+                parseHeader(lineStart: start)
                 finishLine()
             default:
                 parseKeyValue(base: table, depth: 0)
@@ -189,8 +234,9 @@ private struct Scanner {
 
     // MARK: Structure
 
-    mutating func parseHeader() {
+    mutating func parseHeader(lineStart: Int) {
         let headerLine = line
+        headers.append((lineStart, false))
         let isArray = peek(1) == Self.openBracket
         pos += isArray ? 2 : 1
         skipSpaces()
@@ -207,15 +253,16 @@ private struct Scanner {
             guard peek() == Self.closeBracket else { return }
             pos += 1
         }
+        if isArray, parts == ["machine"] { headers[headers.count - 1].isMachineArray = true }
         var resolved: TOMLPath = []
         for (offset, part) in parts.enumerated() {
             resolved.append(.key(part))
             if isArray, offset == parts.count - 1 {
-                let count = arrayCounts[resolved, default: 0]
-                arrayCounts[resolved] = count + 1
+                let count = arrayCount(resolved) ?? 0
+                setArrayCount(resolved, count + 1)
                 note(resolved, headerLine)
                 resolved.append(.index(count))
-            } else if let count = arrayCounts[resolved] {
+            } else if let count = arrayCount(resolved) {
                 resolved.append(.index(count - 1))
             }
             note(resolved, headerLine)
@@ -225,6 +272,23 @@ private struct Scanner {
             return
         }
         table = resolved
+    }
+
+    /// `[[machine]]` occurrences are counted apart from the other arrays of tables: a million of them
+    /// would otherwise hash the path `machine` a million times.
+    private static let machinePath: TOMLPath = [.key("machine")]
+
+    func arrayCount(_ path: TOMLPath) -> Int? {
+        if path.count == 1, path == Self.machinePath { return machineHeaderCount > 0 ? machineHeaderCount : nil }
+        return arrayCounts[path]
+    }
+
+    mutating func setArrayCount(_ path: TOMLPath, _ count: Int) {
+        if path.count == 1, path == Self.machinePath {
+            machineHeaderCount = count
+        } else {
+            arrayCounts[path] = count
+        }
     }
 
     mutating func parseKeyValue(base: TOMLPath, depth: Int) {
@@ -545,7 +609,8 @@ private struct Scanner {
     }
 
     mutating func note(_ path: TOMLPath, _ line: Int) {
-        lines.append((path, line))
+        if recordLines { lines.append((path, line)) }
+        if let target, found == nil, path == target { found = line }
     }
 
     /// Records the first hazard, at the current position.

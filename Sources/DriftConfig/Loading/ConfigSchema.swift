@@ -43,8 +43,9 @@ enum ConfigSchema {
     static let maximumGroupWait: Int64 = 600_000
     /// An `ignore_attributes` name.
     static let attributeNameLength = 1...256
-    /// Largest config file read (bigger files are rejected, not parsed).
-    static let maximumFileBytes = 16 * 1024 * 1024
+    /// Largest config or drop-in file read (bigger files are refused unread): 256 MiB, room for about
+    /// four million `[[machine]]` blocks (a million take about 55 MB).
+    static let maximumFileBytes = 256 * 1024 * 1024
     /// Largest token or secret file read.
     static let maximumSecretBytes = 64 * 1024
 }

@@ -34,7 +34,8 @@ struct ConfigValidator {
 
     // MARK: Document
 
-    mutating func validate(_ root: TOMLTable) -> DaemonConfig {
+    /// `machines`: the `[[machine]]` blocks already read by `PlainMachineBlocks` (nil: they are in `root`).
+    mutating func validate(_ root: TOMLTable, machines plain: [PlainMachineBlocks.Fields]? = nil) -> DaemonConfig {
         checkKeys(root, path: [], known: ConfigSchema.topLevel)
         var config = DaemonConfig()
         if let api = section(root, "api") { config.api = validateAPI(api) }
@@ -45,20 +46,25 @@ struct ConfigValidator {
         if let metrics = section(root, "metrics") { config.metrics = validateMetrics(metrics) }
         if let notify = section(root, "notify") { config.notify = validateNotify(notify) }
         config.webhooks = validateWebhooks(arrayOfTables(root, "webhook"))
-        // Where each id was first defined; its line is looked up only for a duplicate (lines cost a scan).
-        var firstPaths: [String: TOMLPath] = [:]
-        let machineTables = arrayOfTables(root, "machine")
-        firstPaths.reserveCapacity(machineTables.count)
-        config.machines.reserveCapacity(machineTables.count)
-        for (path, table) in machineTables {
-            guard let machine = validateMachine(table, path: path) else { continue }
-            let idPath = path.appending("id")
-            if let firstPath = firstPaths[machine.id] {
+        // Where each id was first defined (its block's index); its line is looked up only for a duplicate
+        // (lines cost a scan).
+        var firstIndex: [String: Int] = [:]
+        let machineTables = plain == nil ? arrayOfTables(root, "machine") : []
+        let count = plain?.count ?? machineTables.count
+        firstIndex.reserveCapacity(count)
+        config.machines.reserveCapacity(count)
+        // Paths are built only for diagnostics (a million machines would allocate a million of them).
+        func path(_ index: Int) -> TOMLPath { plain == nil ? machineTables[index].0 : [.key("machine"), .index(index)] }
+        for index in 0..<count {
+            let validated = plain.map { validateMachine($0[index], index: index) } ?? validateMachine(machineTables[index].1, path: path(index))
+            guard let machine = validated else { continue }
+            if let first = firstIndex[machine.id] {
+                let firstPath = path(first)
                 let firstLine = sink.line(of: firstPath.appending("id"))
                 let place = firstLine > 0 ? "line \(firstLine)" : firstPath.dotted
-                sink.error(idPath, "duplicate machine id \(TOMLPathFormat.quoted(machine.id)) (first defined at \(place))")
+                sink.error(path(index).appending("id"), "duplicate machine id \(TOMLPathFormat.quoted(machine.id)) (first defined at \(place))")
             } else {
-                firstPaths[machine.id] = path
+                firstIndex[machine.id] = index
                 config.machines.append(machine)
             }
         }
@@ -160,14 +166,54 @@ struct ConfigValidator {
         if table.count != ConfigSchema.machineBase.reduce(0, { $0 + (table.contains(key: $1) ? 1 : 0) }) {
             machine.notify = machineNotify(table, path)
         }
-        if let name = string(table, path, "name") {
-            let namePath = path.appending("name")
-            if checkLength(name, ConfigSchema.nameLength, namePath), checkNoControl(name, namePath) {
-                machine.name = name
-            }
-        }
+        if let name = string(table, path, "name") { machine.name = checkedName(name, path) }
         machine.intervalMilliseconds = duration(table, path, "interval", minimum: ConfigSchema.minimumInterval)
         guard let id = string(table, path, "id", required: true) else { return nil }
+        return checkedMachine(machine, id: id, path: path)
+    }
+
+    /// `validateMachine(_:path:)` for block `index` of `PlainMachineBlocks`, short-cut for the usual
+    /// block: a printable ASCII id and name of valid lengths and no interval pass every check at once.
+    mutating func validateMachine(_ fields: PlainMachineBlocks.Fields, index: Int) -> MachineSettings? {
+        if fields.interval == nil, let id = fields.id, Self.isPrintableASCII(id, ConfigSchema.machineIDLength, space: false),
+           fields.name.map({ Self.isPrintableASCII($0, ConfigSchema.nameLength, space: true) }) ?? true {
+            return MachineSettings(id: id, name: fields.name)
+        }
+        return validateMachine(fields, path: [.key("machine"), .index(index)])
+    }
+
+    /// Printable ASCII only (the space only if `space`), with a length in `range`.
+    static func isPrintableASCII(_ text: String, _ range: ClosedRange<Int>, space: Bool) -> Bool {
+        var count = 0
+        for byte in text.utf8 {
+            guard byte < 0x7F, byte > 0x20 || (space && byte == 0x20) else { return false }
+            count += 1
+        }
+        return range.contains(count)
+    }
+
+    /// The same checks, in the same order, on a block read by `PlainMachineBlocks` (only known keys,
+    /// only strings).
+    mutating func validateMachine(_ fields: PlainMachineBlocks.Fields, path: TOMLPath) -> MachineSettings? {
+        var machine = MachineSettings(id: "")
+        if let name = fields.name { machine.name = checkedName(name, path) }
+        if let interval = fields.interval {
+            machine.intervalMilliseconds = duration(interval, path.appending("interval"), minimum: ConfigSchema.minimumInterval)
+        }
+        guard let id = fields.id else {
+            sink.error(path.appending("id"), "missing required key \"id\"")
+            return nil
+        }
+        return checkedMachine(machine, id: id, path: path)
+    }
+
+    private mutating func checkedName(_ name: String, _ path: TOMLPath) -> String? {
+        let namePath = path.appending("name")
+        return checkLength(name, ConfigSchema.nameLength, namePath) && checkNoControl(name, namePath) ? name : nil
+    }
+
+    private mutating func checkedMachine(_ settings: MachineSettings, id: String, path: TOMLPath) -> MachineSettings? {
+        var machine = settings
         let idPath = path.appending("id")
         guard checkLength(id, ConfigSchema.machineIDLength, idPath) else { return nil }
         // ASCII fast path: the only ASCII whitespace that is not a control character is the space.
@@ -287,6 +333,11 @@ struct ConfigValidator {
             sink.error(keyPath, "expected a duration string such as \"30s\", got \(Self.typeName(value.type))")
             return nil
         }
+        return duration(text, keyPath, minimum: minimum)
+    }
+
+    /// The duration `text` of the key at `keyPath`, checked as above.
+    mutating func duration(_ text: String, _ keyPath: TOMLPath, minimum: Int64) -> Int64? {
         let milliseconds: Int64
         do {
             milliseconds = try DurationText.milliseconds(text)

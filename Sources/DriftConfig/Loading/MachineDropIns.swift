@@ -139,6 +139,12 @@ enum MachineDropIns {
             }
         }
         var machines: [(MachineSettings, TOMLPath)] = []
+        if let plain = parsed.machines {
+            machines.reserveCapacity(plain.count)
+            for (index, fields) in plain.enumerated() {
+                if let machine = validator.validateMachine(fields, index: index) { machines.append((machine, [.key("machine"), .index(index)])) }
+            }
+        }
         for (tablePath, table) in validator.arrayOfTables(root, "machine") {
             if let machine = validator.validateMachine(table, path: tablePath) { machines.append((machine, tablePath)) }
         }

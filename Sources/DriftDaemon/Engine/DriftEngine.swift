@@ -111,7 +111,7 @@ public final class DriftEngine: @unchecked Sendable {
             noticeClockJump(now: now)
             state.settings = newSettings
             state.core.updateSettings(newSettings.scheduler)
-            state.load(records, keepMemory: true, now: now)
+            state.apply(change, records: records, now: now)
             state.rulesChanged()
             if let newSource {
                 source = newSource

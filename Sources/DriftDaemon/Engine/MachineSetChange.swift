@@ -6,20 +6,24 @@ struct MachineSetChange {
     var added: [String] = []
     /// Machines no longer configured.
     var removed: [String] = []
+    /// Machines the scheduler must (re)place: added ones and those whose interval changed.
+    var rescheduled: [EngineSettings.Machine] = []
 
     init(from old: [EngineSettings.Machine], to new: [EngineSettings.Machine]) {
-        var previous: [String: String?] = [:]
+        var previous: [String: (name: String?, intervalMs: Int64)] = [:]
         previous.reserveCapacity(old.count)
-        for machine in old { previous[machine.id] = machine.name }
+        for machine in old { previous[machine.id] = (machine.name, machine.intervalMs) }
         var kept = Set<String>()
         kept.reserveCapacity(new.count)
         for machine in new {
             kept.insert(machine.id)
-            if let name = previous[machine.id] {
-                if name != machine.name { upserts.append((machine.id, machine.name)) }
+            if let before = previous[machine.id] {
+                if before.name != machine.name { upserts.append((machine.id, machine.name)) }
+                if before.intervalMs != machine.intervalMs { rescheduled.append(machine) }
             } else {
                 upserts.append((machine.id, machine.name))
                 added.append(machine.id)
+                rescheduled.append(machine)
             }
         }
         if kept.count != previous.count || previous.keys.contains(where: { !kept.contains($0) }) {

@@ -102,9 +102,8 @@ public final class DaemonService: Service, Sendable {
         }
         writeReloadOutcome(ReloadOutcome(generation: 0, accepted: true, at: clock.nowMs(), errors: []))
         startMaintenance()
-        let (summary, next) = engine.currentSummary()
-        logger.notice("akua-driftd \(akuaDriftdVersion) started: \(summary.statusLine(nextCheckInMs: next)); state \(statePath); api \(loaded.config.api.baseURL)")
-        // READY=1 comes from `run()`, once SIGHUP is trapped: systemd may send a reload as soon as it sees it.
+        // "started:" and READY=1 come from `run()`, once the signals are trapped: systemd may send a reload
+        // as soon as it sees READY, and a stop request before then would end the process by its default action.
     }
 
     private func makeDispatcher(endpoints: [WebhookEndpoint], database: AppDatabase) -> WebhookDispatcher {
@@ -120,8 +119,9 @@ public final class DaemonService: Service, Sendable {
         // `akua-driftd silence`) re-reads the silences; the pid is published for it only once trapped.
         let reloads = await UnixSignalsSequence(trapping: .sighup, .sigusr1)
         publishSignalPID()
-        if let engine = current.withLock({ $0?.engine }) {
-            let (summary, next) = engine.currentSummary()
+        if let running = current.withLock({ $0 }) {
+            let (summary, next) = running.engine.currentSummary()
+            logger.notice("akua-driftd \(akuaDriftdVersion) started: \(summary.statusLine(nextCheckInMs: next)); state \(running.loaded.config.state.path); api \(running.loaded.config.api.baseURL)")
             _ = notifier.ready(status: summary.statusLine(nextCheckInMs: next))
         }
         let watchdog = startWatchdog()

@@ -18,6 +18,11 @@ struct FleetPlan: Sendable {
     /// debug client cannot sustain that on two cores, so it measures at a rate it can.
     var lagRate: Int = 1000
     var maxInFlight: Int = 32
+    /// Machines the curl + jq shell loop checks (its CPU per machine is the baseline of the daemon's per check).
+    var curlLoopMachines = 200
+    /// Where a CPU profile of the idle daemon goes (flame graph per fleet size), or nil for none.
+    var profileDirectory: String?
+    var profileSeconds: Double = 30
 }
 
 /// The executables a fleet run starts.
@@ -38,18 +43,18 @@ final class FleetBench: @unchecked Sendable {
     let receiver: BenchWebhookReceiver
     let log: @Sendable (String) -> Void
 
-    private var result: FleetResult
-    private var files: FleetFiles!
-    private var notify: NotifyListener!
-    private var sim: ChildProcess?
-    private var daemon: ChildProcess?
-    private var admin: SimAdmin!
-    private var baseURL = ""
-    private var configPath = ""
-    private var statePath = ""
+    var result: FleetResult
+    var files: FleetFiles!
+    var notify: NotifyListener!
+    var sim: ChildProcess?
+    var daemon: ChildProcess?
+    var admin: SimAdmin!
+    var baseURL = ""
+    var configPath = ""
+    var statePath = ""
     private let hourMs: Int64 = 3_600_000
     /// The highest VmHWM / ru_maxrss of any daemon process so far (KiB).
-    private var peakRSSKiB = 0
+    var peakRSSKiB = 0
 
     init(plan: FleetPlan, tools: BenchTools, directory: String, receiver: BenchWebhookReceiver, log: @escaping @Sendable (String) -> Void) {
         self.plan = plan
@@ -75,6 +80,8 @@ final class FleetBench: @unchecked Sendable {
         // closing, its memory high-water mark), only the steady rhythm of a long-running daemon.
         try await restart()
         try await idleWindow()
+        if let profiles = plan.profileDirectory { try await profileIdle(into: profiles) }
+        try await curlLoop()
         try await reloadOneMachine()
         try await saturation()
         if let daemon { notePeak(daemon) }
@@ -90,7 +97,7 @@ final class FleetBench: @unchecked Sendable {
 
     // MARK: Phases
 
-    private func startSimulator() async throws {
+    func startSimulator() async throws {
         let sim = try ChildProcess(
             tools.sim,
             ["--listen", "127.0.0.1:0", "--token", files.token, "--machine-count", String(files.fixedMachines),
@@ -177,6 +184,54 @@ final class FleetBench: @unchecked Sendable {
             peakRSSKiB = max(peakRSSKiB, memory.peakKiB)
         }
         log("idle \(Int(seconds)) s: cpu \(fmt(cpu1 - cpu0, 2)) s, \(perf.map { "\($0.wakeups) wake-ups, \($0.contextSwitches) context switches (perf)" } ?? "\(procSwitches) context switches (/proc)"), \(Int(checks)) checks, \(pings) watchdog pings; RSS \(fmt(result.rssSteadyMiB, 1)) MiB")
+    }
+
+    /// `perf record -g` of the idle daemon (1 h interval: the low-rate check path) into a flame graph.
+    private func profileIdle(into profiles: String) async throws {
+        guard let daemon else { return }
+        try FileManager.default.createDirectory(atPath: profiles, withIntermediateDirectories: true)
+        let out = profiles + "/idle-\(plan.machines)"
+        let before = try await admin.stats()
+        let ok = await PerfProfile.record(
+            pid: daemon.pid, seconds: plan.profileSeconds, out: out,
+            title: "akua-driftd idle, \(BenchReport.count(plan.machines)) machines, 1 h interval", workDirectory: directory)
+        let checks = try await admin.stats().createsTotal - before.createsTotal
+        log(ok ? "profile of the idle daemon (\(checks) checks): \(out).svg" : "perf profile failed (perf missing or not permitted)")
+    }
+
+    /// The baseline of the CPU per check: what a user would run from a systemd timer instead of the daemon,
+    /// a shell loop doing one `curl` POST (the same request as the daemon's) and one `jq` per machine.
+    private func curlLoop() async throws {
+        let count = min(plan.curlLoopMachines, files.fixedMachines)
+        try files.write("loop-machines", (1...count).map(FleetFiles.fixedID).joined(separator: "\n") + "\n")
+        let script = try files.write("curl-loop.sh", """
+            #!/bin/bash
+            # Drift check of every machine: one POST per machine, its state read with jq.
+            set -u
+            token=$(cat "$DIR/token")
+            while read -r id; do
+              state=$(curl -sS -X POST -H "Authorization: Bearer $token" -H "Content-Type: application/json" \\
+                -H "Idempotency-Key: loop.$NONCE.$id" -d '{"trigger":"schedule"}' \\
+                "$BASE/machines/$id/drift_reports" | jq -r .state)
+              echo "$id $state"
+            done < "$DIR/loop-machines"
+
+            """, mode: 0o755)
+        let loop = try ChildProcess(
+            "/bin/bash", [script],
+            environment: ["PATH": "/usr/bin:/bin", "DIR": directory, "BASE": baseURL, "NONCE": String(Clocks.wallUs())],
+            logDirectory: directory, name: "curl-loop")
+        guard let exit = await loop.waitForExit(timeout: Double(count) + 120), exit.status == 0 else {
+            loop.kill9()
+            throw BenchError("the curl loop failed: \(loop.stderrTail())")
+        }
+        let states = loop.stdout.split(separator: "\n").filter { line in
+            line.split(separator: " ").count == 2 && !line.hasSuffix(" null") }.count
+        guard states == count else { throw BenchError("the curl loop read \(states) states of \(count) machines: \(loop.stderrTail())") }
+        let seconds = Clocks.seconds(from: loop.spawnedAt, to: Clocks.monotonicNs())
+        result.curlLoop = FleetResult.CurlLoop(
+            machines: count, seconds: seconds, cpuSeconds: exit.cpuSeconds, cpuPerMachineUs: exit.cpuSeconds / Double(count) * 1e6)
+        log("curl + jq loop over \(count) machines: \(fmt(exit.cpuSeconds, 2)) s CPU (\(fmt(exit.cpuSeconds / Double(count) * 1000, 1)) ms per machine) in \(fmt(seconds, 1)) s; daemon \(fmt(result.cpuPerCheckUs, 0)) µs per check")
     }
 
     private func restart() async throws {
@@ -303,7 +358,7 @@ final class FleetBench: @unchecked Sendable {
 
     // MARK: Helpers
 
-    private func startDaemon(phase: String) async throws -> (ChildProcess, (index: Int, message: NotifyListener.Message)) {
+    func startDaemon(phase: String) async throws -> (ChildProcess, (index: Int, message: NotifyListener.Message)) {
         let cursor = notify.count
         let child = try ChildProcess(
             tools.driftd, ["run", "--config", configPath, "--log-target", "stderr"],
@@ -317,7 +372,7 @@ final class FleetBench: @unchecked Sendable {
         return (child, ready)
     }
 
-    private func sighup(_ daemon: ChildProcess) async throws -> (sighupToReady: Double, reloadingToReady: Double?) {
+    func sighup(_ daemon: ChildProcess) async throws -> (sighupToReady: Double, reloadingToReady: Double?) {
         let cursor = notify.count
         let sent = Clocks.monotonicNs()
         daemon.signal(SIGHUP)
@@ -369,12 +424,12 @@ final class FleetBench: @unchecked Sendable {
     }
 
     /// Folds the process's VmHWM (its peak resident set so far) into the run's peak.
-    private func notePeak(_ process: ChildProcess) {
+    func notePeak(_ process: ChildProcess) {
         if let memory = ProcStats.memory(pid: process.pid) { peakRSSKiB = max(peakRSSKiB, memory.peakKiB) }
     }
 
     /// Samples VmRSS every 200 ms for `seconds` and returns the highest sample (KiB, 0 when none).
-    private func sampleRSS(_ process: ChildProcess, seconds: Double) async -> Int {
+    func sampleRSS(_ process: ChildProcess, seconds: Double) async -> Int {
         let end = Clocks.monotonicNs() + UInt64(max(0, seconds) * 1e9)
         var highest = 0
         while true {
@@ -385,7 +440,7 @@ final class FleetBench: @unchecked Sendable {
         }
     }
 
-    private func record(_ exit: ChildProcess.Exit, phase: String) {
+    func record(_ exit: ChildProcess.Exit, phase: String) {
         peakRSSKiB = max(peakRSSKiB, exit.maxRSSKiB)
         result.daemonLives.append(FleetResult.Life(
             phase: phase, cpuSeconds: exit.cpuSeconds, contextSwitches: exit.contextSwitches,

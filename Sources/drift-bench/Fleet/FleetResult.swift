@@ -72,6 +72,29 @@ struct FleetResult: Codable, Sendable {
         var wakeupsPerEvent: Double?
     }
 
+    /// CPU per check at the low rate of the idle window (1 h interval): daemon CPU ÷ checks created, in µs.
+    var cpuPerCheckUs: Double? {
+        guard let idle, idle.checksPerMinute > 0 else { return nil }
+        return idle.cpuSecondsPerMinute / idle.checksPerMinute * 1e6
+    }
+
+    /// What a user would write instead: a shell loop, one `curl` POST and one `jq` per machine, against the
+    /// same simulator in the same run (CPU of the loop and its children, from wait4).
+    var curlLoop: CurlLoop?
+
+    struct CurlLoop: Codable, Sendable {
+        var machines: Int
+        var seconds: Double
+        var cpuSeconds: Double
+        var cpuPerMachineUs: Double
+    }
+
+    /// Daemon CPU per check ÷ the loop's CPU per machine.
+    var cpuPerCheckRatio: Double? {
+        guard let daemon = cpuPerCheckUs, let loop = curlLoop?.cpuPerMachineUs, loop > 0 else { return nil }
+        return daemon / loop
+    }
+
     /// The API client alone against the same simulator (`drift-bench client-probe`).
     var clientProbe: ClientProbeCommand.Result?
 

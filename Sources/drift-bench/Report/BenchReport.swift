@@ -10,6 +10,7 @@ enum BenchTargets {
     static let deliveryP99Ms = 50.0
     static let reloadSeconds = 1.0
     static let recreatedReports = 0
+    static let cpuPerCheckUs = 150.0
 
     /// Every figure with a target that is missing, or more than `factor` times off it, in `r`.
     static func misses(_ r: FleetResult, factor: Double) -> [String] {
@@ -116,6 +117,12 @@ struct BenchReport: Codable, Sendable {
             Row(label: "transition → webhook delivered p50 / p99 (ms)", value: { r in
                     r.deliveryMs.map { "\(fmt($0.p50, 0)) / \(fmt($0.p99, 0))" } ?? "—" },
                 target: "p99 ≤ 50 ms", check: { $0.deliveryMs.map { $0.p99 <= BenchTargets.deliveryP99Ms } }),
+            Row(label: "CPU per check at low rate, 1 h interval (µs)", value: { fmt($0.cpuPerCheckUs, 0) },
+                target: "≤ 150 µs", check: { $0.cpuPerCheckUs.map { $0 <= BenchTargets.cpuPerCheckUs } }),
+            Row(label: "curl + jq shell loop: CPU per machine (µs)", value: { fmt($0.curlLoop?.cpuPerMachineUs, 0) },
+                target: "", check: nil),
+            Row(label: "daemon CPU per check ÷ curl loop's", value: { r in r.cpuPerCheckRatio.map { "1/" + fmt(1 / $0, 0) } ?? "—" },
+                target: "≤ 1/200", check: { $0.cpuPerCheckRatio.map { $0 <= 1.0 / 200 } }),
             Row(label: "idle, 1 h interval: CPU s per minute", value: { fmt($0.idle?.cpuSecondsPerMinute, 3) }, target: "", check: nil),
             Row(label: "idle: checks + watchdog pings per minute", value: { r in
                     r.idle.map { "\(fmt($0.checksPerMinute, 0)) + \(fmt($0.watchdogPingsPerMinute, 0))" } ?? "—" },

@@ -47,3 +47,31 @@ enum PerfStat {
 extension Substring {
     fileprivate func trimmingPrefixSpaces() -> Substring { drop { $0 == " " } }
 }
+
+/// A CPU profile of a running process: `perf record -g` at `frequency` Hz for `seconds`, folded and drawn
+/// by bench/flamegraph.py into OUT.folded and OUT.svg, with `perf report --stdio` text beside (OUT.txt).
+enum PerfProfile {
+    /// Whether it worked (perf or python3 missing, or perf not permitted: false).
+    static func record(pid: Int32, seconds: Double, frequency: Int = 999, out: String, title: String, workDirectory: String) async -> Bool {
+        guard let perf = (["/usr/bin/perf", "/usr/local/bin/perf"] as [String]).first(where: { access($0, X_OK) == 0 }) else { return false }
+        let data = workDirectory + "/profile-\(pid).data"
+        let environment = ["PATH": "/usr/bin:/bin", "LC_ALL": "C"]
+        guard let record = try? ChildProcess(
+            perf, ["record", "-q", "-F", String(frequency), "-g", "-p", String(pid), "-o", data, "--", "sleep", String(format: "%.3f", seconds)],
+            environment: environment, logDirectory: workDirectory, name: "perf-profile-\(pid)"),
+            let exit = await record.waitForExit(timeout: seconds + 60), exit.status == 0
+        else { return false }
+        defer { unlink(data) }
+        let script = out + ".perf-script.txt"
+        guard let dump = try? ChildProcess(
+            "/bin/sh", ["-c", "\"$0\" script -i \"$1\" > \"$2\" && \"$0\" report -i \"$1\" --stdio --no-children --percent-limit 0.5 -g none > \"$3\" 2>/dev/null; python3 \"$4\" --title \"$5\" \"$6\" < \"$2\"; rm -f \"$2\"",
+                         perf, data, script, out + ".txt", flameScript, title, out],
+            environment: environment, logDirectory: workDirectory, name: "perf-fold-\(pid)"),
+            let folded = await dump.waitForExit(timeout: 600), folded.status == 0
+        else { return false }
+        return true
+    }
+
+    /// bench/flamegraph.py next to the working directory (the Makefile runs from the repository root).
+    static var flameScript: String { BenchRunCommand.absolute("bench/flamegraph.py") }
+}
