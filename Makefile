@@ -39,7 +39,8 @@ test: deps
 	@rm -rf $(TEST_LOGS) && mkdir -p $(TEST_LOGS)
 	@$(STAGE) unit swift -- $(SWIFT) test --skip-build --no-parallel --skip ReliabilityTests --skip FleetSimulationTests
 	@$(STAGE) simulation swift -- $(SWIFT) test --skip-build --filter FleetSimulationTests
-	@$(STAGE) reliability swift -- $(SWIFT) test --skip-build --filter ReliabilityTests
+	@$(STAGE) reliability swift -- $(SWIFT) test --skip-build --filter ReliabilityTests --skip ReliabilityTests.NotifyPolicyTests
+	@$(STAGE) policy swift -- $(SWIFT) test --skip-build --filter ReliabilityTests.NotifyPolicyTests
 	@$(STAGE) bench-smoke check -- $(MAKE) --no-print-directory bench-smoke
 	@$(STAGE) system tap -- env SWIFT='$(SWIFT)' bash Tests/system/run.sh
 	@Tests/Support/test-summary.sh $(TEST_LOGS)

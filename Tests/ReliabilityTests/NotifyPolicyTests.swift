@@ -10,7 +10,7 @@ import Testing
 /// message, two replicas give reminders and groups the same event ids, and drift_changed / ignore_attributes /
 /// silences do what the README says. The oracle is the transition log (what changed, with its ids) and the
 /// Standard Webhooks bodies as received; ids are derived as the README documents them.
-@Suite("Notification policy (real daemon)")
+@Suite("Notification policy (real daemon)", .serialized)
 struct NotifyPolicyTests {
     static let token = "sk_akua_notify_" + String(UInt64.random(in: 1...UInt64.max), radix: 36)
 

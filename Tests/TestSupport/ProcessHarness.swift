@@ -136,27 +136,27 @@ extension ChildProcess {
 }
 
 /// A TCP port on 127.0.0.1 that was free a moment ago (bound, then released), for servers started later.
+/// Drawn below the kernel's ephemeral range (32768-60999 on Linux), so that the servers and clients other
+/// tests start meanwhile (which bind port 0) cannot take it before the caller does.
 public func freeLoopbackPort() throws -> Int {
     #if os(Linux)
     let streamType = Int32(SOCK_STREAM.rawValue)
     #else
     let streamType = SOCK_STREAM
     #endif
-    let fd = socket(AF_INET, streamType, 0)
-    guard fd >= 0 else { throw HarnessError("socket() failed") }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    let bound = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    for _ in 0..<200 {
+        let port = UInt16.random(in: 10_000...32_000)
+        let fd = socket(AF_INET, streamType, 0)
+        guard fd >= 0 else { throw HarnessError("socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = port.bigEndian
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        if bound == 0 { return Int(port) }
     }
-    guard bound == 0 else { throw HarnessError("bind() failed") }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let named = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    guard named == 0 else { throw HarnessError("getsockname() failed") }
-    return Int(UInt16(bigEndian: address.sin_port))
+    throw HarnessError("no free port below the ephemeral range after 200 tries")
 }
