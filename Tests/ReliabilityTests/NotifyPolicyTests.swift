@@ -292,6 +292,49 @@ struct NotifyPolicyTests {
         }
     }
 
+    @Test("[[maintenance]] in force now (a window in Asia/Kathmandu, UTC+05:45): a drift of a machine it names is recorded but not sent, status names the window; a machine it does not name is sent")
+    func maintenanceWindow() async throws {
+        let seed = ReliabilitySeed.seed("notify maintenance window", default: 0x3A17)
+        let inWindow = "mch_maint_in", outside = "mch_maint_out"
+        let world = try await World("maintenance", machines: [inWindow, outside], initial: .inSync, seed: seed)
+        do {
+            // The local wall time in Kathmandu now, from Foundation's calendar (not the daemon's window code):
+            // a window from an hour ago to an hour ahead on every day holds now, whatever the day.
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = try #require(TimeZone(identifier: "Asia/Kathmandu"))
+            let parts = calendar.dateComponents([.hour, .minute], from: Date())
+            let minute = (parts.hour ?? 0) * 60 + (parts.minute ?? 0)
+            func hhmm(_ m: Int) -> String { let m = (m + 1440) % 1440; return String(format: "%02d:%02d", m / 60, m % 60) }
+            let window = """
+                [[maintenance]]
+                machines = ["\(inWindow)"]
+                days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+                from = "\(hhmm(minute - 60))"
+                to = "\(hhmm(minute + 60))"
+                timezone = "Asia/Kathmandu"
+                """
+            let config = try world.config(notify: "", machines: [inWindow, outside], extra: window)
+            try world.start(config)
+            try await eventually(timeout: .seconds(15), "both machines are first seen") { world.state(inWindow) == .inSync && world.state(outside) == .inSync }
+            try world.simulator.control.setState(.drifted, machineID: inWindow)
+            try world.simulator.control.setState(.drifted, machineID: outside)
+            try await eventually(timeout: .seconds(15), "the drift outside the window is sent") {
+                world.received().contains { $0.machineID == outside && $0.state == "drifted" }
+            }
+            try await eventually(timeout: .seconds(10), "the drift inside the window is recorded") { world.state(inWindow) == .drifted }
+            try await Task.sleep(for: .seconds(2))
+            #expect(!world.received().contains { $0.machineID == inWindow }, "a drift inside the maintenance window was sent")
+            let status = try await ChildProcess.run(world.daemon, ["status", "--json", "--config", config], logDirectory: world.dir.path, name: "status")
+            let rows = (try? JSONSerialization.jsonObject(with: Data(status.stdout.utf8))) as? [[String: Any]] ?? []
+            let row = rows.first { $0["machine_id"] as? String == inWindow }
+            #expect((row?["muted_by"] as? String)?.contains("maintenance window 1") == true, "status --json: \(status.stdout.prefix(800)) \(status.stderr)")
+            #expect(rows.first { $0["machine_id"] as? String == outside }?["muted_by"] == nil || rows.first { $0["machine_id"] as? String == outside }?["muted_by"] is NSNull)
+            await world.stop()
+        } catch {
+            try await world.fail(error)
+        }
+    }
+
     @Test("silence add / remove against the running daemon: a silenced drift is journaled with DRIFT_SILENCED=1 and not sent; once removed, the current state is sent",
           .enabled(if: TestPreconditions.journalSandbox, TestPreconditions.journalSandboxReason))
     func silenceThroughTheCLI() async throws {

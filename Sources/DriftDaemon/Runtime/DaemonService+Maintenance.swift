@@ -76,7 +76,7 @@ extension DaemonService {
     func startMaintenance() {
         let queue = DispatchQueue(label: "akua-driftd.maintenance", qos: .utility)
         let timer = DispatchSource.makeTimerSource(queue: queue)
-        let schedule = MaintenanceSchedule(startMs: clock.nowMs())
+        let schedule = HousekeepingTimes(startMs: clock.nowMs())
         timer.schedule(deadline: .now(), repeating: .seconds(5), leeway: .seconds(1))
         timer.setEventHandler { [weak self] in
             guard let self else { return }
@@ -107,8 +107,9 @@ final class MaintenanceTimer: @unchecked Sendable {
     init(_ timer: any DispatchSourceTimer) { self.timer = timer }
 }
 
-/// When the maintenance tasks last ran (unix ms); touched only on the maintenance queue.
-final class MaintenanceSchedule: @unchecked Sendable {
+/// When the housekeeping tasks (snapshot, pruning) last ran (unix ms); touched only on their queue. (Not
+/// to be confused with `[[maintenance]]` windows, `DriftConfig.MaintenanceSchedule`.)
+final class HousekeepingTimes: @unchecked Sendable {
     var lastSnapshot: Int64 = .min / 2
     /// The first pruning runs about a minute after the start.
     var lastPrune: Int64

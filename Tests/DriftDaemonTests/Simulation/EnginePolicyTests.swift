@@ -9,26 +9,14 @@ import Foundation
 import Synchronization
 import Testing
 
-/// A wall clock and an elapsed-time clock the test sets by hand.
-private final class PolicyClock: EngineClock, Sendable {
-    let wall = Atomic<Int64>(FleetSimulation.t0)
-    let elapsed = Atomic<Int64>(1_000_000)
-    func nowMs() -> Int64 { wall.load(ordering: .relaxed) }
-    func elapsedMs() -> Int64? { elapsed.load(ordering: .relaxed) }
-    func advance(_ ms: Int64) {
-        wall.add(ms, ordering: .relaxed)
-        elapsed.add(ms, ordering: .relaxed)
-    }
-}
-
 /// A timer driver that remembers when the engine asked to be woken (on the fake clock); the test fires it.
 private final class PolicyTimer: EngineTimerDriver, @unchecked Sendable {
     private let lock = NSLock()
-    private let clock: PolicyClock
+    private let clock: ManualClock
     private var queue: DispatchQueue?
     private var handler: (@Sendable () -> Void)?
     private var wakeup: Int64?
-    init(clock: PolicyClock) { self.clock = clock }
+    init(clock: ManualClock) { self.clock = clock }
     func start(queue: DispatchQueue, handler: @escaping @Sendable () -> Void) { lock.withLock { self.queue = queue; self.handler = handler } }
     func schedule(delayMs: Int64?) { lock.withLock { wakeup = delayMs.map { clock.nowMs() + $0 } } }
     func cancel() { lock.withLock { handler = nil; wakeup = nil } }
@@ -51,9 +39,9 @@ private final class SteeredSource: DriftReportSource {
         var issued: [String: [DriftReport]] = [:]
     }
 
-    let clock: PolicyClock
+    let clock: ManualClock
     let steering = Mutex(Steering())
-    init(clock: PolicyClock) { self.clock = clock }
+    init(clock: ManualClock) { self.clock = clock }
 
     func set(_ machine: String, _ state: ReportState, _ attributes: [String] = []) {
         steering.withLock { $0.states[machine] = (state, attributes) }
@@ -85,7 +73,7 @@ private final class PolicyWorld {
     static let webhook = "wh_policy"
     static let webhookName = "ops"
     let dir: TemporaryDirectory
-    let clock = PolicyClock()
+    let clock = ManualClock()
     let source: SteeredSource
     let logs = LogCapture()
     let machines: [String]
@@ -107,7 +95,7 @@ private final class PolicyWorld {
     }
 
     static func engine(
-        _ database: AppDatabase, _ source: SteeredSource, _ clock: PolicyClock, _ timer: PolicyTimer, _ logs: LogCapture,
+        _ database: AppDatabase, _ source: SteeredSource, _ clock: ManualClock, _ timer: PolicyTimer, _ logs: LogCapture,
         _ machines: [String], _ rules: NotifyRules
     ) -> DriftEngine {
         DriftEngine(

@@ -8,18 +8,6 @@ import Foundation
 import Synchronization
 import Testing
 
-/// A wall clock and an elapsed-time clock the test sets by hand.
-private final class ManualClock: EngineClock, Sendable {
-    let wall = Atomic<Int64>(FleetSimulation.t0)
-    let elapsed = Atomic<Int64>(1_000_000)
-    func nowMs() -> Int64 { wall.load(ordering: .relaxed) }
-    func elapsedMs() -> Int64? { elapsed.load(ordering: .relaxed) }
-    func advance(_ ms: Int64) {
-        wall.add(ms, ordering: .relaxed)
-        elapsed.add(ms, ordering: .relaxed)
-    }
-}
-
 /// A timer driver that only remembers what the engine asked for; the test fires it.
 private final class ManualTimer: EngineTimerDriver, @unchecked Sendable {
     private let lock = NSLock()
