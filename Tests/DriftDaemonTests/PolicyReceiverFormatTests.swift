@@ -100,16 +100,10 @@ struct PolicyReceiverFormatTests {
                 return slack.contains("drifted attributes changed") && pager.contains("drifted attributes changed")
             }
         } catch {
-            run.signal(SIGKILL)
-            receiver.signal(SIGKILL)
-            await simulator.shutdown()
+            await ReceiverFormatTests.abort(run, receiver, simulator)
             throw error
         }
-        run.signal(SIGTERM)
-        #expect(try await run.waitForExit(timeout: .seconds(30)) == 0, "\(run.stderr)")
-        receiver.signal(SIGKILL)
-        _ = try? await receiver.waitForExit(timeout: .seconds(10))
-        await simulator.shutdown()
+        try await ReceiverFormatTests.stop(run, receiver, simulator)
 
         let all = ReceiverFormatTests.received(log)
         let rejected = all.filter { $0["accepted"] as? Bool != true }

@@ -30,6 +30,23 @@ struct ReceiverFormatTests {
     }
 
     /// The requests the stand-ins logged so far: `{path, content_type, accepted, errors, body, signed}` each.
+    /// A failed test's teardown: the daemon and the stand-ins killed, the simulator stopped.
+    static func abort(_ run: ChildProcess, _ receiver: ChildProcess, _ simulator: SimulatorServer) async {
+        run.signal(SIGKILL)
+        receiver.signal(SIGKILL)
+        await simulator.shutdown()
+    }
+
+    /// The daemon stopped as systemd would (SIGTERM, exit 0 expected), then the stand-ins and the simulator.
+    /// Every request is logged before it is answered, so the stand-ins' log is complete afterwards.
+    static func stop(_ run: ChildProcess, _ receiver: ChildProcess, _ simulator: SimulatorServer) async throws {
+        run.signal(SIGTERM)
+        #expect(try await run.waitForExit(timeout: .seconds(30)) == 0, "\(run.stderr)")
+        receiver.signal(SIGKILL)
+        _ = try? await receiver.waitForExit(timeout: .seconds(10))
+        await simulator.shutdown()
+    }
+
     static func received(_ log: String) -> [[String: Any]] {
         guard let text = try? String(contentsOfFile: log, encoding: .utf8) else { return [] }
         return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
@@ -110,17 +127,10 @@ struct ReceiverFormatTests {
                 return flip.contains("trigger") && flip.contains("resolve") && actions("mch_drift").contains("trigger")
             }
         } catch {
-            run.signal(SIGKILL)
-            receiver.signal(SIGKILL)
-            await simulator.shutdown()
+            await ReceiverFormatTests.abort(run, receiver, simulator)
             throw error
         }
-        run.signal(SIGTERM)
-        #expect(try await run.waitForExit(timeout: .seconds(30)) == 0, "\(run.stderr)")
-        // Every request is logged before it is answered, so the stand-in's log is complete.
-        receiver.signal(SIGKILL)
-        _ = try? await receiver.waitForExit(timeout: .seconds(10))
-        await simulator.shutdown()
+        try await ReceiverFormatTests.stop(run, receiver, simulator)
 
         let all = received()
         let rejected = all.filter { $0["accepted"] as? Bool != true }

@@ -72,7 +72,7 @@ public enum NotifyPolicy {
                         send(NotifyMessage(
                             kind: .changed(previousAttributes: previous, report: report),
                             eventID: NotifyEventID.changed(machineID: report.machineID, reportID: report.id),
-                            transition: track.announcedTransition, atMs: EngineTime.ms(report.createdAt)))
+                            transition: track.announcedTransition, atMs: report.createdAt.multipliedSaturating(by: 1000)))
                     }
                 }
             } else if var pending = track.pending, pending.state == state {
@@ -180,9 +180,4 @@ public enum NotifyPolicy {
         guard let interval = rules.repeatIntervalMs, interval > 0, let at = track.announcedAtMs, now > at else { return }
         track.reminders = max(track.reminders, Int((now - at) / interval))
     }
-}
-
-/// Seconds to milliseconds, saturating.
-enum EngineTime {
-    static func ms(_ seconds: Int64) -> Int64 { seconds.multipliedSaturating(by: 1000) }
 }

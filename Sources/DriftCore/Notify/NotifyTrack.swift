@@ -75,15 +75,3 @@ public struct NotifyTrack: Sendable, Hashable, Codable {
         return at.addingSaturating(interval.multipliedSaturating(by: Int64(reminders + 1)))
     }
 }
-
-extension Int64 {
-    func addingSaturating(_ other: Int64) -> Int64 {
-        let (value, overflow) = addingReportingOverflow(other)
-        return overflow ? (other > 0 ? .max : .min) : value
-    }
-
-    func multipliedSaturating(by other: Int64) -> Int64 {
-        let (value, overflow) = multipliedReportingOverflow(by: other)
-        return overflow ? ((self < 0) != (other < 0) ? .min : .max) : value
-    }
-}
