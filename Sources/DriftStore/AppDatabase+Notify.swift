@@ -214,6 +214,7 @@ extension AppDatabase {
     /// `PRAGMA data_version` on the writing connection: it changes only when another connection (say,
     /// `akua-driftd silence`) committed, never for the daemon's own writes.
     public func dataVersion() throws -> Int64 {
-        try writer.writeWithoutTransaction { try Int64.fetchOne($0, sql: "PRAGMA data_version") ?? 0 }
+        // Cached: asked before every batch the engine records.
+        try writer.writeWithoutTransaction { try Int64.fetchOne($0.cachedStatement(sql: "PRAGMA data_version")) ?? 0 }
     }
 }

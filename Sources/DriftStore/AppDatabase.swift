@@ -257,6 +257,11 @@ extension AppDatabase {
                 ON CONFLICT(id) DO UPDATE SET name = excluded.name, configured = 1
                 WHERE machine.name IS NOT excluded.name OR machine.configured = 0
                 """)
+            // A new state file (every machine new, nothing to unconfigure): inserts only, no lookups or set.
+            if current.isEmpty {
+                for machine in machines { try upsert.execute(arguments: [machine.id, machine.name]) }
+                return
+            }
             var wanted = Set<String>()
             wanted.reserveCapacity(machines.count)
             for machine in machines {
@@ -306,11 +311,14 @@ extension AppDatabase {
                 id: reportID, machineID: record.id, state: state, etag: row["report_etag"] ?? "",
                 createdAt: row["report_created_at"] ?? 0, startedAt: row["report_started_at"] ?? 0,
                 expiresAt: row["report_expires_at"] ?? 0)
+            // The fast reader first (every row is read at start); JSONDecoder for what it leaves.
             if let delta: String = row["report_delta"] {
-                report.delta = try? decoder.decode([String: JSONValue].self, from: Data(delta.utf8))
+                report.delta = JSONReader.parse(delta)?.objectValue
+                    ?? (try? decoder.decode([String: JSONValue].self, from: Data(delta.utf8)))
             }
             if let snapshot: String = row["report_snapshot"] {
-                report.providerSnapshot = try? decoder.decode(ProviderSnapshot.self, from: Data(snapshot.utf8))
+                report.providerSnapshot = ProviderSnapshot(json: JSONReader.parse(snapshot))
+                    ?? (try? decoder.decode(ProviderSnapshot.self, from: Data(snapshot.utf8)))
             }
             record.report = report
         }
@@ -349,8 +357,8 @@ extension AppDatabase {
                 report_expires_at = ?, report_delta = ?, report_snapshot = ?, observed = 1,
                 last_error = NULL, consecutive_failures = 0, report_local_expires_at = ?
                 """)
-            let delta = try report.delta.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
-            let snapshot = try report.providerSnapshot.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+            let delta = report.delta.map { JSONValue.object($0).jsonText }
+            let snapshot = report.providerSnapshot?.jsonText
             _ = arguments.append(contentsOf: [
                 report.id, report.state.rawValue, report.etag, report.createdAt, report.startedAt,
                 report.expiresAt, delta, snapshot, check.reportLocalExpiresAt ?? report.expiresAt.multipliedReportingOverflow(by: 1000).partialValue,

@@ -264,8 +264,10 @@ struct ClientWireTests {
 
     @Test("the create body is exactly {\"trigger\": ...}")
     func createBody() throws {
-        let data = try JSONEncoder().encode(AkuaClient.CreateBody(trigger: "a/b \u{1F4A5}"))
-        let object = try JSONSerialization.jsonObject(with: data) as? [String: String]
-        #expect(object == ["trigger": "a/b \u{1F4A5}"])
+        for trigger in ["a/b \u{1F4A5}", "q\"uote\\back", "ctl\u{0}\u{1}\n\t\u{1F}", "é日本", ""] {
+            let data = AkuaClient.createBody(trigger: trigger)
+            let object = try JSONSerialization.jsonObject(with: data) as? [String: String]
+            #expect(object == ["trigger": trigger])
+        }
     }
 }

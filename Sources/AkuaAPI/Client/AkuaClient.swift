@@ -44,6 +44,8 @@ public final class AkuaClient: Sendable {
         // Fail fast on refused connections; the daemon owns retries and backoff.
         http.connectionPool.retryConnectionEstablishment = false
         http.connectionPool.idleTimeout = .seconds(60)
+        // No tracing: the daemon bootstraps no tracer, and a span per request is a cost on every check.
+        http.tracing.tracer = nil
         // One connection per concurrent request: the caller bounds concurrency (`max_in_flight`, at most
         // 1024), so requests never queue behind AsyncHTTPClient's default of 8 connections per host.
         http.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 1024
@@ -154,26 +156,63 @@ public final class AkuaClient: Sendable {
     func sendCreate(
         machineID: String, idempotencyKey: String, trigger: String, context: String?
     ) async throws(AkuaAPIError) -> CreatedDriftReport {
-        let body: Data
-        do {
-            body = try JSONEncoder().encode(CreateBody(trigger: trigger))
+        let request = try Self.createRequest(machineID: machineID, idempotencyKey: idempotencyKey, trigger: trigger, context: context)
+        return try Self.created(from: try await send(request), machineID: machineID)
+    }
+
+    /// The create as a callback (the daemon's check path: no task and no hop from the event loop):
+    /// `completion` runs once, on an event loop thread. Returns a closure that cancels the request.
+    @discardableResult
+    public func createDriftReport(
+        machineID: String, idempotencyKey: String, trigger: String,
+        completion: @escaping @Sendable (Result<CreatedDriftReport, AkuaAPIError>) -> Void
+    ) -> @Sendable () -> Void {
+        let request: RawRequest
+        do throws(AkuaAPIError) {
+            try Self.check(Validation.identifier(machineID, name: "machine id", maxLength: 54))
+            try Self.check(Validation.headerValue(idempotencyKey, name: "idempotency-key", maxLength: 64))
+            request = try Self.createRequest(machineID: machineID, idempotencyKey: idempotencyKey, trigger: trigger, context: nil)
         } catch {
-            throw .invalidRequest(status: nil, detail: "the trigger cannot be encoded as JSON")
+            completion(.failure(error))
+            return {}
         }
-        var request = RawRequest(endpoint: .createDriftReport(machineID: machineID), body: body)
+        let task = send(request) { result in
+            completion(result.flatMap { response in
+                Result { () throws(AkuaAPIError) in try Self.created(from: response, machineID: machineID) }
+            })
+        }
+        return { task?.cancel() }
+    }
+
+    private static func createRequest(
+        machineID: String, idempotencyKey: String, trigger: String, context: String?
+    ) throws(AkuaAPIError) -> RawRequest {
+        var request = RawRequest(endpoint: .createDriftReport(machineID: machineID), body: createBody(trigger: trigger))
         request.headers.append(("idempotency-key", idempotencyKey))
         request.context = context
-        let response = try await send(request)
+        return request
+    }
+
+    /// `{"trigger":"..."}`, written directly (a JSONEncoder per check cost more than the rest of the request).
+    static func createBody(trigger: String) -> Data {
+        var body: [UInt8] = Array(#"{"trigger":"#.utf8)
+        JSONValue.write(string: trigger, to: &body)
+        body.append(UInt8(ascii: "}"))
+        return Data(body)
+    }
+
+    /// The created (or replayed) report of a create's response, or the classified error.
+    private static func created(from response: RawResponse, machineID: String) throws(AkuaAPIError) -> CreatedDriftReport {
         try response.expect(statuses: [200, 201])
         let report = try response.decode(DriftReport.self)
-        try Self.checkMachine(report, machineID)
+        try checkMachine(report, machineID)
         let replayedHeader = response.header("idempotent-replayed") ?? response.header("idempotency-replayed")
         return CreatedDriftReport(
             report: report,
             location: response.header("location"),
             replayed: response.status == 200 || replayedHeader?.lowercased() == "true",
             status: response.status,
-            serverDateMs: response.header("date").flatMap(Self.serverDateMs))
+            serverDateMs: response.header("date").flatMap(serverDateMs))
     }
 
     /// Unix milliseconds of a `Date` header (an HTTP-date, RFC 9110 §6.6.1); nil when absent or unparseable.
@@ -232,97 +271,82 @@ public final class AkuaClient: Sendable {
         }
     }
 
-    struct CreateBody: Encodable {
-        var trigger: String
-    }
-
     /// Sends `request` and reads the whole response within the configured timeout.
     func send(_ request: RawRequest) async throws(AkuaAPIError) -> RawResponse {
+        // The request, and whether the calling task was cancelled (before or after the request started).
+        let handle = Mutex<(task: HTTPClient.Task<RawResponse>?, cancelled: Bool)>((nil, false))
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Result<RawResponse, AkuaAPIError>, Never>) in
+                let task = send(request) { continuation.resume(returning: $0) }
+                if handle.withLock({ $0.task = task; return $0.cancelled }) { task?.cancel() }
+            }
+        } onCancel: {
+            handle.withLock { $0.cancelled = true; return $0.task }?.cancel()
+        }
+        if case .failure = result, Task.isCancelled { throw .cancelled }
+        return try result.get()
+    }
+
+    /// Sends `request` and reads the whole response within the configured timeout; `completion` runs once,
+    /// on an event loop thread (no task, no thread hop: the daemon's check path). Returns the request, to
+    /// cancel it, or nil when it failed before it started (`completion` has run).
+    @discardableResult
+    func send(
+        _ request: RawRequest, completion: @escaping @Sendable (Result<RawResponse, AkuaAPIError>) -> Void
+    ) -> HTTPClient.Task<RawResponse>? {
         let url = resolved.base + request.endpoint.path + (request.query.isEmpty ? "" : "?" + request.query)
-        var http = HTTPClientRequest(url: url)
-        http.method = HTTPMethod(rawValue: request.endpoint.method)
-        http.headers.add(name: "Authorization", value: "Bearer \(configuration.token)")
-        http.headers.add(name: "Accept", value: "application/json")
-        http.headers.add(name: "User-Agent", value: configuration.userAgent)
+        var headers = HTTPHeaders()
+        headers.add(name: "Authorization", value: "Bearer \(configuration.token)")
+        headers.add(name: "Accept", value: "application/json")
+        headers.add(name: "User-Agent", value: configuration.userAgent)
         if let context = request.context ?? configuration.context {
-            http.headers.add(name: "akua-context", value: context)
+            headers.add(name: "akua-context", value: context)
         }
-        for (name, value) in request.headers { http.headers.add(name: name, value: value) }
-        if let body = request.body {
-            http.headers.add(name: "Content-Type", value: "application/json")
-            http.body = .bytes(ByteBuffer(data: body))
-        }
+        for (name, value) in request.headers { headers.add(name: name, value: value) }
+        if request.body != nil { headers.add(name: "Content-Type", value: "application/json") }
 
         let started = ContinuousClock.now
-        let metadata: Logger.Metadata = ["method": "\(request.endpoint.method)", "path": "\(request.endpoint.path)"]
-        do throws(AkuaAPIError) {
-            let response = try await exchange(http, endpoint: request.endpoint)
-            onResponse(response.status)
-            var done = metadata
-            done["status"] = "\(response.status)"
-            done["duration_ms"] = "\(Self.milliseconds(ContinuousClock.now - started))"
-            logger.debug("Akua API response", metadata: done)
-            return response
-        } catch {
-            onResponse(error.httpStatus)
-            var failed = metadata
-            failed["error"] = "\(error)"
-            failed["duration_ms"] = "\(Self.milliseconds(ContinuousClock.now - started))"
-            logger.debug("Akua API request failed", metadata: failed)
-            throw error
+        let endpoint = request.endpoint
+        let logger = self.logger
+        let onResponse = self.onResponse
+        let limit = configuration.maxResponseBytes
+        let target = resolved.connectionTarget
+        let finish: @Sendable (Result<RawResponse, AkuaAPIError>) -> Void = { result in
+            var metadata: Logger.Metadata = ["method": "\(endpoint.method)", "path": "\(endpoint.path)"]
+            metadata["duration_ms"] = "\(Self.milliseconds(ContinuousClock.now - started))"
+            switch result {
+            case .success(let response):
+                onResponse(response.status)
+                metadata["status"] = "\(response.status)"
+                logger.debug("Akua API response", metadata: metadata)
+            case .failure(let error):
+                onResponse(error.httpStatus)
+                metadata["error"] = "\(error)"
+                logger.debug("Akua API request failed", metadata: metadata)
+            }
+            completion(result)
         }
-    }
 
-    private enum Outcome: Sendable {
-        case response(RawResponse)
-        case timedOut
-    }
-
-    /// Runs the request and body collection against a whole-request deadline.
-    private func exchange(_ request: HTTPClientRequest, endpoint: AkuaEndpoint) async throws(AkuaAPIError) -> RawResponse {
-        let timeout = resolved.timeout
-        let deadline = NIODeadline.now() + Self.timeAmount(timeout)
-        let maxBytes = configuration.maxResponseBytes
-        let secrets = [configuration.token]
-        let http = self.http
+        let http: HTTPClient.Request
         do {
-            let outcome = try await withThrowingTaskGroup(of: Outcome.self) { group in
-                group.addTask {
-                    let response = try await http.execute(request, deadline: deadline)
-                    let status = Int(response.status.code)
-                    let body: ByteBuffer
-                    if (200..<300).contains(status) {
-                        body = try await response.body.collect(upTo: maxBytes)
-                    } else {
-                        // Error bodies only feed the classification: a short one is enough, a huge one is dropped.
-                        do {
-                            body = try await response.body.collect(upTo: min(maxBytes, 64 * 1024))
-                        } catch is NIOTooManyBytesError {
-                            body = ByteBuffer()
-                        }
-                    }
-                    return .response(RawResponse(
-                        endpoint: endpoint, status: status, headers: response.headers, body: Data(buffer: body),
-                        secrets: secrets))
-                }
-                group.addTask {
-                    // An event loop timer, not `Task.sleep`: cancelled with the group, it leaves no wake-up behind.
-                    try await EventLoopSleep.sleep(until: deadline, on: http.eventLoopGroup.any())
-                    return .timedOut
-                }
-                defer { group.cancelAll() }
-                guard let first = try await group.next() else { return Outcome.timedOut }
-                return first
-            }
-            switch outcome {
-            case .response(let response): return response
-            case .timedOut: throw AkuaAPIError.timeout
-            }
-        } catch let error as AkuaAPIError {
-            throw error
+            http = try HTTPClient.Request(
+                url: url, method: HTTPMethod(rawValue: endpoint.method), headers: headers,
+                body: request.body.map { .byteBuffer(ByteBuffer(data: $0)) })
         } catch {
-            throw Self.map(error, limit: maxBytes, target: resolved.connectionTarget)
+            finish(.failure(Self.map(error, limit: limit, target: target)))
+            return nil
         }
+        let collector = ResponseCollector(endpoint: endpoint, maxBytes: limit, secrets: [configuration.token])
+        let deadline = NIODeadline.now() + Self.timeAmount(resolved.timeout)
+        let task = self.http.execute(request: http, delegate: collector, deadline: deadline)
+        task.futureResult.whenComplete { result in
+            switch result {
+            case .success(let response): finish(.success(response))
+            case .failure(let error as ResponseCollector.BodyTooLarge): _ = error; finish(.failure(.oversized(limit: limit)))
+            case .failure(let error): finish(.failure(Self.map(error, limit: limit, target: target)))
+            }
+        }
+        return task
     }
 
     private static func check(_ problem: String?) throws(AkuaAPIError) {

@@ -8,6 +8,8 @@ enum WireDecoding {
     /// complete JSON document that breaks the schema, `.badResponse` when it is empty, cut or garbled.
     static func decode<T: Decodable>(_ type: T.Type, from body: Data) throws(AkuaAPIError) -> T {
         guard !body.isEmpty else { throw .badResponse("empty body") }
+        // The hot decode (a report per check) takes the fast path when it can answer; otherwise JSONDecoder.
+        if T.self == DriftReport.self, let report = ReportParser.report(body) { return report as! T }
         do {
             return try JSONDecoder().decode(T.self, from: body)
         } catch let error as DecodingError {

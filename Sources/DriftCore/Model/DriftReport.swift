@@ -96,3 +96,13 @@ public struct ProviderSnapshot: Sendable, Hashable, Codable {
         case rawAttrs = "raw_attrs"
     }
 }
+
+extension ProviderSnapshot {
+    /// The snapshot a parsed JSON object holds (`provider` a string, `raw_attrs` an object; other members
+    /// ignored), or nil: the fast path's counterpart of the `Decodable` conformance.
+    public init?(json: JSONValue?) {
+        guard case .object(let members)? = json, case .string(let provider)? = members["provider"],
+              case .object(let attrs)? = members["raw_attrs"] else { return nil }
+        self.init(provider: provider, rawAttrs: attrs)
+    }
+}

@@ -23,7 +23,8 @@ public final class DriftEngine: @unchecked Sendable {
     private var completions: [EngineCompletion] = []
     private var flushScheduled = false
     private var stopped = false
-    private var inFlightTasks: [String: Task<Void, Never>] = [:]
+    /// The checks running, by machine: each one's cancel (their completions hop back to `queue`).
+    private var inFlight: [String: @Sendable () -> Void] = [:]
     private var lastStatusAt: Int64 = 0
     private var statusDirty = true
     /// Unix ms of the last time the timer callback ran (for the watchdog).
@@ -79,19 +80,16 @@ public final class DriftEngine: @unchecked Sendable {
     /// Stops scheduling, waits up to `graceMs` for running checks (their results are recorded), then
     /// abandons the rest (their keys are retried after a restart, so nothing is duplicated).
     public func stop(graceMs: Int64 = 5_000) async {
-        let tasks: [Task<Void, Never>] = queue.sync {
+        queue.sync {
             stopped = true
             timer.cancel()
-            return Array(inFlightTasks.values)
         }
         let deadline = clock.nowMs() + graceMs
-        for task in tasks {
-            while clock.nowMs() < deadline, queue.sync(execute: { inFlightTasks.values.contains { $0 == task } }) {
-                try? await Task.sleep(for: .milliseconds(20))
-            }
+        while clock.nowMs() < deadline, queue.sync(execute: { !inFlight.isEmpty }) {
+            try? await Task.sleep(for: .milliseconds(20))
         }
         queue.sync {
-            for task in inFlightTasks.values { task.cancel() }
+            for cancel in inFlight.values { cancel() }
             flush()
         }
     }
@@ -182,20 +180,21 @@ public final class DriftEngine: @unchecked Sendable {
             logger.debug("retrying check of \(machineID)", metadata: ["drift_machine_id": "\(machineID)", "attempt": "\(attempt)", "idempotency_key": "\(key)"])
         }
         let callbacks = self.callbacks
-        let task = Task { [weak self] in
-            let started = ContinuousClock.now
-            let result = await CheckRunner.run(
-                source: source, machineID: machineID, key: key, trigger: trigger, assumeOperationUnavailable: assumeUnavailable)
+        let started = ContinuousClock.now
+        let cancel = CheckRunner.start(
+            source: source, machineID: machineID, key: key, trigger: trigger, assumeOperationUnavailable: assumeUnavailable
+        ) { [weak self] result in
             let elapsed = (ContinuousClock.now - started).components
             callbacks.checkFinished(result, elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000)
             guard let self else { return }
             self.queue.async {
-                self.inFlightTasks[machineID] = nil
+                self.inFlight[machineID] = nil
                 self.completions.append(.check(machineID: machineID, occurrence: occurrence, result: result, receivedAtMs: self.clock.nowMs()))
                 self.scheduleFlush()
             }
         }
-        inFlightTasks[machineID] = task
+        // A source that answered synchronously has already queued its completion behind this.
+        inFlight[machineID] = cancel
     }
 
     private func scheduleFlush() {

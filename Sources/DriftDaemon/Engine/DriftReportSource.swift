@@ -20,6 +20,12 @@ public protocol DriftReportSource: Sendable {
     /// Whether `GET /machines/{id}` knows the machine (confirms a 404 on create); nil when the source
     /// cannot tell, in which case a 404 counts as the machine being gone.
     func machineExists(machineID: String) async throws(AkuaAPIError) -> Bool?
+    /// Starts a create and calls `completion` once, on any thread; the returned closure cancels it. By
+    /// default a task around `createSourcedReport`; the Akua client answers from its event loop, taskless.
+    func startSourcedReport(
+        machineID: String, idempotencyKey: String, trigger: String,
+        completion: @escaping @Sendable (Result<SourcedReport, AkuaAPIError>) -> Void
+    ) -> @Sendable () -> Void
 }
 
 extension DriftReportSource {
@@ -28,6 +34,20 @@ extension DriftReportSource {
     }
 
     public func machineExists(machineID: String) async throws(AkuaAPIError) -> Bool? { nil }
+
+    public func startSourcedReport(
+        machineID: String, idempotencyKey: String, trigger: String,
+        completion: @escaping @Sendable (Result<SourcedReport, AkuaAPIError>) -> Void
+    ) -> @Sendable () -> Void {
+        let task = Task {
+            do throws(AkuaAPIError) {
+                completion(.success(try await createSourcedReport(machineID: machineID, idempotencyKey: idempotencyKey, trigger: trigger)))
+            } catch {
+                completion(.failure(error))
+            }
+        }
+        return { task.cancel() }
+    }
 }
 
 extension AkuaClient: DriftReportSource {
@@ -39,6 +59,15 @@ extension AkuaClient: DriftReportSource {
         let created: CreatedDriftReport = try await createDriftReport(
             machineID: machineID, idempotencyKey: idempotencyKey, trigger: trigger)
         return SourcedReport(report: created.report, serverDateMs: created.serverDateMs)
+    }
+
+    public func startSourcedReport(
+        machineID: String, idempotencyKey: String, trigger: String,
+        completion: @escaping @Sendable (Result<SourcedReport, AkuaAPIError>) -> Void
+    ) -> @Sendable () -> Void {
+        createDriftReport(machineID: machineID, idempotencyKey: idempotencyKey, trigger: trigger) { result in
+            completion(result.map { SourcedReport(report: $0.report, serverDateMs: $0.serverDateMs) })
+        }
     }
 
     public func machineExists(machineID: String) async throws(AkuaAPIError) -> Bool? {

@@ -15,7 +15,8 @@ extension EngineState {
         plans.reserveCapacity(settings.machines.count)
         var counts = FleetSummary()
         for machine in settings.machines {
-            let record = byID[machine.id].map { records[$0] }
+            // A new state file has no rows: no lookup (a million hash probes at a cold start).
+            let record = records.isEmpty ? nil : byID[machine.id].map { records[$0] }
             var memory = (keepMemory ? machines[machine.id] : nil)
                 ?? record.map { EngineMachine(bookkeeping: $0, failingAfter: settings.failingAfter) }
                 ?? EngineMachine(name: machine.name, state: .unknown, observed: false, failures: 0)
@@ -63,7 +64,8 @@ extension EngineState {
             if memory.failingAnnounced { summary.failing += 1 }
         }
         let plans = change.rescheduled.map { machine in
-            let record = byID[machine.id].map { records[$0] }
+            // A new state file has no rows: no lookup (a million hash probes at a cold start).
+            let record = records.isEmpty ? nil : byID[machine.id].map { records[$0] }
             return MachinePlan(
                 id: machine.id, intervalMs: machine.intervalMs, lastSlotMs: record?.lastSlot,
                 reportCreatedAtMs: record?.reportCreatedAt.map(EngineState.ms),

@@ -10,11 +10,19 @@ public protocol EngineTimerDriver: AnyObject, Sendable {
     func cancel()
 }
 
-/// One `DispatchSourceTimer` with a small leeway, so the kernel can coalesce wake-ups.
+/// One `DispatchSourceTimer`. A wake-up in the future is rounded up to a grid of `coalesceMs` on the
+/// monotonic clock, so checks due within one grid step share a wake-up (one timer, one transaction)
+/// instead of costing one each at a low rate; a wake-up due now is never delayed.
 public final class DispatchTimerDriver: EngineTimerDriver, @unchecked Sendable {
     private var timer: (any DispatchSourceTimer)?
+    private let coalesceNs: UInt64
 
-    public init() {}
+    /// The default grid: at most this much added to a check's start (the lag target is 250 ms).
+    public static let defaultCoalesceMs = 100
+
+    public init(coalesceMs: Int = DispatchTimerDriver.defaultCoalesceMs) {
+        coalesceNs = UInt64(max(1, coalesceMs)) * 1_000_000
+    }
 
     public func start(queue: DispatchQueue, handler: @escaping @Sendable () -> Void) {
         let timer = DispatchSource.makeTimerSource(queue: queue)
@@ -29,10 +37,14 @@ public final class DispatchTimerDriver: EngineTimerDriver, @unchecked Sendable {
             timer.schedule(deadline: .distantFuture)
             return
         }
-        let clamped = min(max(0, delay), 86_400_000)
-        // Small leeway: lets the kernel coalesce wake-ups without adding visible lag.
-        let leeway = min(max(clamped / 50, 1), 20)
-        timer.schedule(deadline: .now() + .milliseconds(Int(clamped)), leeway: .milliseconds(Int(leeway)))
+        let clamped = UInt64(min(max(0, delay), 86_400_000))
+        guard clamped > 0 else {
+            timer.schedule(deadline: .now(), leeway: .milliseconds(1))
+            return
+        }
+        let target = DispatchTime.now().uptimeNanoseconds + clamped * 1_000_000
+        let rounded = (target + coalesceNs - 1) / coalesceNs * coalesceNs
+        timer.schedule(deadline: DispatchTime(uptimeNanoseconds: rounded), leeway: .milliseconds(1))
     }
 
     public func cancel() {

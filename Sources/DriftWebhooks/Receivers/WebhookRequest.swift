@@ -15,6 +15,8 @@ public enum WebhookRequest {
         // One connection attempt per delivery attempt: the outbox's backoff does the retrying (as the API
         // client does), instead of AsyncHTTPClient reconnecting until the timeout.
         configuration.connectionPool.retryConnectionEstablishment = false
+        // No tracing: the daemon bootstraps no tracer, and a span per request is a cost on every delivery.
+        configuration.tracing.tracer = nil
         return configuration
     }
 

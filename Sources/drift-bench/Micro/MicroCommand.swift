@@ -1,3 +1,4 @@
+import AkuaAPI
 import AkuaSimulator
 import ArgumentParser
 import AsyncHTTPClient
@@ -37,10 +38,16 @@ struct MicroCommand: AsyncParsableCommand {
             slot += 1
             blackHole(IdempotencyKey(machineID: "mch_sim_004242", occurrence: Occurrence(kind: .scheduled, at: slot), trigger: "schedule").value)
         }
-        try run("report decoding, in_sync (JSONDecoder, as AkuaClient)") {
+        run("report decoding, in_sync (fast reader, as AkuaClient)") {
+            blackHole(ReportParser.report(bodies.inSync)!)
+        }
+        run("report decoding, drifted with delta (fast reader)") {
+            blackHole(ReportParser.report(bodies.drifted)!)
+        }
+        try run("report decoding, in_sync (JSONDecoder, the fallback)") {
             blackHole(try JSONDecoder().decode(DriftReport.self, from: bodies.inSync))
         }
-        try run("report decoding, drifted with delta") {
+        try run("report decoding, drifted with delta (JSONDecoder)") {
             blackHole(try JSONDecoder().decode(DriftReport.self, from: bodies.drifted))
         }
         let now = (inSync.createdAt + 1) * 1000

@@ -94,6 +94,32 @@ struct RecordingSource: DriftReportSource {
         let start = wallMs()
         let engineStart = clock.nowMs()
         recorder.begin(machineID: machineID, key: idempotencyKey)
+        return try await forward(machineID: machineID, idempotencyKey: idempotencyKey, trigger: trigger, start: start, engineStart: engineStart)
+    }
+
+    /// The engine's entry: the clocks are read here, on the engine's queue as it starts the check, not when
+    /// a task gets to run (on a loaded machine that is later, possibly after a clock jump the check predates).
+    func startSourcedReport(
+        machineID: String, idempotencyKey: String, trigger: String,
+        completion: @escaping @Sendable (Result<SourcedReport, AkuaAPIError>) -> Void
+    ) -> @Sendable () -> Void {
+        let start = wallMs()
+        let engineStart = clock.nowMs()
+        recorder.begin(machineID: machineID, key: idempotencyKey)
+        let task = Task {
+            do throws(AkuaAPIError) {
+                completion(.success(try await forward(
+                    machineID: machineID, idempotencyKey: idempotencyKey, trigger: trigger, start: start, engineStart: engineStart)))
+            } catch {
+                completion(.failure(error))
+            }
+        }
+        return { task.cancel() }
+    }
+
+    private func forward(
+        machineID: String, idempotencyKey: String, trigger: String, start: Int64, engineStart: Int64
+    ) async throws(AkuaAPIError) -> SourcedReport {
         do {
             let sourced = try await inner.createSourcedReport(machineID: machineID, idempotencyKey: idempotencyKey, trigger: trigger)
             recorder.end(.init(machineID: machineID, key: idempotencyKey, startMs: start, endMs: wallMs(),
