@@ -10,7 +10,8 @@ import Logging
 /// the reducer decides in one SQLite transaction, and only then updates memory, journals and wakes the
 /// webhook dispatcher.
 ///
-/// All mutable state lives on `queue` (a serial Dispatch queue); checks run as tasks and hop back to it.
+/// All mutable state lives on `queue` (a serial Dispatch queue); a check starts there, and its completion
+/// hops back to it from the HTTP client's event loop.
 public final class DriftEngine: @unchecked Sendable {
     let queue = DispatchQueue(label: "akua-driftd.engine")
     let database: AppDatabase
