@@ -256,7 +256,10 @@ struct APIFaultTests {
             let rotated = "sk_akua_rotated_" + String(seed, radix: 36)
             let faultStart = wallMs()
             h.control.setToken(rotated)
-            try await eventually(timeout: .seconds(12), "every machine records the 401") {
+            // One probe at a time, the pause doubling after each 401 (about 0.5, 1.5, 3.5, 7.5 and 15.5 s after
+            // the first): which machine a probe takes depends on where the rotation fell in their slots and
+            // refreshes, and with three machines the last may come only with the fifth probe.
+            try await eventually(timeout: .seconds(20), "every machine records the 401") {
                 try h.rows().values.allSatisfy { $0.last_error?.contains("HTTP 401") == true }
             }
             // Past the report lifetime: unknown, but only after expiry.
