@@ -2,6 +2,7 @@ import AkuaSimulator
 import DriftTestSupport
 import DriftCore
 import Foundation
+import Synchronization
 import Testing
 
 @testable import AkuaAPI
@@ -282,6 +283,22 @@ struct ClientSimulatorTests {
             task.cancel()
             let error = await task.value
             #expect(error == .cancelled)
+        }
+    }
+
+    @Test("the daemon's callback create, cancelled through its handle, completes once, as cancelled")
+    func callbackCancellation() async throws {
+        try await SimulatorHarness.run(faults: SimulatorFaults(hangRate: 1), timeout: .seconds(30)) { _, client in
+            let results = Mutex<[Result<CreatedDriftReport, AkuaAPIError>]>([])
+            let error = await withCheckedContinuation { (continuation: CheckedContinuation<AkuaAPIError?, Never>) in
+                let cancel = client.createDriftReport(machineID: "mch_a", idempotencyKey: "k-cancel", trigger: "schedule") { result in
+                    results.withLock { $0.append(result) }
+                    if case .failure(let error) = result { continuation.resume(returning: error) } else { continuation.resume(returning: nil) }
+                }
+                cancel()
+            }
+            #expect(error == .cancelled)
+            #expect(results.withLock { $0.count } == 1)
         }
     }
 

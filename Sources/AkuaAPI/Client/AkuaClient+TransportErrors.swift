@@ -9,15 +9,15 @@ extension AkuaClient {
     /// (`limit`: the body size cap; `target`: `host:port` or the proxy, for messages).
     static func map(_ error: any Error, limit: Int, target: String) -> AkuaAPIError {
         if error is NIOTooManyBytesError { return .oversized(limit: limit) }
-        if error is CancellationError { return Task.isCancelled ? .cancelled : .timeout }
+        // Only a caller cancels a request (a deadline is `.deadlineExceeded`): the calling task, or the
+        // cancel handle of the callback create.
+        if error is CancellationError { return .cancelled }
         if let error = error as? HTTPClientError {
             switch error {
             case .deadlineExceeded, .readTimeout, .writeTimeout, .connectTimeout, .tlsHandshakeTimeout,
                  .getConnectionFromPoolTimeout, .httpProxyHandshakeTimeout, .socksHandshakeTimeout:
                 return .timeout
-            case .cancelled:
-                return Task.isCancelled ? .cancelled : .timeout
-            case .alreadyShutdown:
+            case .cancelled, .alreadyShutdown:
                 return .cancelled
             case .remoteConnectionClosed:
                 return .transport("\(target): the server closed the connection before the response was complete")
