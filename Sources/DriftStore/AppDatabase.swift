@@ -11,6 +11,8 @@ public struct AppDatabase: Sendable {
     static let applicationID: Int32 = 0x414B_4452
     public let path: String
     let writer: any DatabaseWriter
+    /// The daemon's background WAL checkpoints (nil for read-only and in-memory databases).
+    var checkpointer: WALCheckpointer?
 
     /// Opens (creating if needed) the state file for the daemon and migrates it.
     public static func open(path: String) throws(StoreError) -> AppDatabase {
@@ -24,9 +26,10 @@ public struct AppDatabase: Sendable {
         }
         do {
             let pool = try DatabasePool(path: path, configuration: config)
-            let database = AppDatabase(path: path, writer: pool)
+            var database = AppDatabase(path: path, writer: pool)
             try database.verifyOwnership(fileExisted: exists)
             try database.migrate()
+            database.checkpointer = try WALCheckpointer.install(on: pool, path: path)
             return database
         } catch {
             throw storeError(error, path: path)

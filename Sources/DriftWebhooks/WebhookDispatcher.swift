@@ -4,6 +4,7 @@ import DriftStore
 import Foundation
 import Logging
 import NIOCore
+import NIOPosix
 import NIOHTTP1
 import Synchronization
 
@@ -76,22 +77,25 @@ public final class WebhookDispatcher: Sendable {
         for loop in loops { loop.signal.signal() }
     }
 
-    /// Runs every endpoint loop until the task is cancelled.
+    /// Runs every endpoint loop until the task is cancelled. The deliveries have an event loop of their
+    /// own: a burst of check responses on the shared loops never holds a transition's webhook back.
     public func run() async {
-        await withTaskGroup(of: Void.self) { group in
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        await withTaskGroup(of: Void.self) { tasks in
             for loop in loops {
-                group.addTask { await self.runEndpoint(loop.endpoint, signal: loop.signal) }
+                tasks.addTask { await self.runEndpoint(loop.endpoint, signal: loop.signal, eventLoops: group) }
             }
         }
+        try? await group.shutdownGracefully()
     }
 
-    private func runEndpoint(_ endpoint: WebhookEndpoint, signal: WakeSignal) async {
+    private func runEndpoint(_ endpoint: WebhookEndpoint, signal: WakeSignal, eventLoops: any EventLoopGroup) async {
         let configuration = WebhookRequest.clientConfiguration(for: endpoint)
         if let proxy = endpoint.proxy {
             // The description never includes the proxy's credentials.
             logger.debug("webhook \(endpoint.label) delivers through proxy \(proxy)")
         }
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let client = HTTPClient(eventLoopGroupProvider: .shared(eventLoops), configuration: configuration)
         await deliverLoop(endpoint, signal: signal, client: client)
         try? await client.shutdown()
     }
@@ -121,13 +125,19 @@ public final class WebhookDispatcher: Sendable {
                 continue
             }
             let units = due.map { _ in Double(jitter.next() >> 11) / Double(1 << 53) }
-            let outcomes = await withTaskGroup(of: Attempt.self, returning: [Attempt].self) { group in
-                for (index, delivery) in due.enumerated() {
-                    group.addTask {
-                        await self.deliver(delivery, to: endpoint, client: client, jitter: units[index], logger: logger)
+            let outcomes: [Attempt]
+            if due.count == 1 {
+                // The usual case at a steady rate: no child task, one hop fewer before the request leaves.
+                outcomes = [await deliver(due[0], to: endpoint, client: client, jitter: units[0], logger: logger)]
+            } else {
+                outcomes = await withTaskGroup(of: Attempt.self, returning: [Attempt].self) { group in
+                    for (index, delivery) in due.enumerated() {
+                        group.addTask {
+                            await self.deliver(delivery, to: endpoint, client: client, jitter: units[index], logger: logger)
+                        }
                     }
+                    return await group.reduce(into: []) { $0.append($1) }
                 }
-                return await group.reduce(into: []) { $0.append($1) }
             }
             for outcome in outcomes { onOutcome(endpoint.label, outcome.decision.outcomeLabel) }
             if outcomes.contains(where: { $0.decision == .disableEndpoint }) {

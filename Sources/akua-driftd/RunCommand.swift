@@ -21,6 +21,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         SignalMask.unblockLifecycleSignals()
         let environment = ProcessInfo.processInfo.environment
+        MemoryTrim.configureAllocator(environment: environment)
         LoggingSetup.bootstrap(target: logTarget.target, level: logLevel?.level ?? .info, environment: environment)
         let logger = Logger(label: "akua-driftd")
         let service = DaemonService(configPath: config.path, environment: environment, logger: logger, logLevelOverride: logLevel?.level)

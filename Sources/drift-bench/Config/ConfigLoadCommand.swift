@@ -1,5 +1,6 @@
 import ArgumentParser
 import DriftConfig
+import DriftDaemon
 import Foundation
 
 #if canImport(Glibc)
@@ -7,8 +8,8 @@ import Glibc
 #endif
 
 /// `drift-bench config-load`: loads a fleet config of N machines once, then `--reloads` more times (each new
-/// config replacing the last, as a reload does, and freed memory handed back as the daemon's `MemoryTrim`
-/// does), and reports the time of a load and the resident set after the first reload against after the
+/// config replacing the last, as a reload does, with the daemon's allocator settings and its `MemoryTrim`
+/// after each load), and reports the time of a load and the resident set after the first reload against after the
 /// last (a leak per parsed document shows as growth).
 struct ConfigLoadCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -51,10 +52,11 @@ struct ConfigLoadCommand: ParsableCommand {
             catchUpWindow: "1s", maxInFlight: 32, statePath: directory + "/state.sqlite")
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         let environment = ["PATH": "/usr/bin:/bin"]
+        MemoryTrim.configureAllocator(environment: ProcessInfo.processInfo.environment)
 
         func load() throws -> LoadedConfig {
-            // As the daemon does after each load (MemoryTrim): freed heap pages go back to the kernel.
-            defer { Self.trim() }
+            // As the daemon does after each load: freed heap pages go back to the kernel.
+            defer { MemoryTrim.now() }
             switch ConfigLoader.load(path: path, environment: environment) {
             case .success(let loaded):
                 guard loaded.config.machines.count == machines else {
@@ -95,13 +97,6 @@ struct ConfigLoadCommand: ParsableCommand {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(result).write(to: URL(fileURLWithPath: out))
         }
-    }
-
-    private typealias Trim = @convention(c) (Int) -> Int32
-    /// glibc's `malloc_trim(0)`, found at run time (as `MemoryTrim` in the daemon does).
-    static func trim() {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
-        _ = unsafeBitCast(symbol, to: Trim.self)(0)
     }
 
     /// This process's VmRSS and VmHWM in MiB.

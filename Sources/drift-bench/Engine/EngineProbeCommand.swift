@@ -63,6 +63,7 @@ struct EngineProbeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
+        MemoryTrim.configureAllocator(environment: environment)
         LoggingSetup.bootstrap(target: .stderr, level: .notice, environment: environment)
         let logger = Logger(label: "akua-driftd")
         let loaded: LoadedConfig
