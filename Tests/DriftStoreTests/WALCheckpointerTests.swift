@@ -22,12 +22,18 @@ struct WALCheckpointerTests {
         return try connection.writeWithoutTransaction { try $0.checkpoint(.passive) }.walFrameCount
     }
 
-    @Test("commits past 1,000 WAL pages are checkpointed in the background, and the WAL stays bounded")
-    func checkpointsInBackground() throws {
+    /// A new state file opened as the daemon opens it, with its checkpointer and its path.
+    func withDaemonDatabase(_ body: (AppDatabase, WALCheckpointer, String) throws -> Void) throws {
         try withTemporaryDirectory { dir in
             let path = dir.appendingPathComponent("state.sqlite").path
             let database = try AppDatabase.open(path: path)
-            let checkpointer = try #require(database.checkpointer)
+            try body(database, try #require(database.checkpointer), path)
+        }
+    }
+
+    @Test("commits past 1,000 WAL pages are checkpointed in the background, and the WAL stays bounded")
+    func checkpointsInBackground() throws {
+        try withDaemonDatabase { database, checkpointer, path in
             try churn(database, machines: 4_000, rounds: 60)
             checkpointer.waitUntilIdle()
             let progress = checkpointer.progress
@@ -47,10 +53,7 @@ struct WALCheckpointerTests {
 
     @Test("the writer itself never runs the automatic checkpoint below the inline limit")
     func writerDoesNotCheckpoint() throws {
-        try withTemporaryDirectory { dir in
-            let path = dir.appendingPathComponent("state.sqlite").path
-            let database = try AppDatabase.open(path: path)
-            let checkpointer = try #require(database.checkpointer)
+        try withDaemonDatabase { database, checkpointer, path in
             // Hold the checkpointer's queue: no background checkpoint can run while the writes happen.
             let held = DispatchSemaphore(value: 0)
             let blocked = DispatchSemaphore(value: 0)
