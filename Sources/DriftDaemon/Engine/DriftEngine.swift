@@ -70,6 +70,7 @@ public final class DriftEngine: @unchecked Sendable {
             reloadSilences(now: now)
             try journalPending()
             timer.start(queue: queue) { [weak self] in self?.fire() }
+            timer.expectRate(checksPerSecond: state.settings.expectedChecksPerSecond)
             lastFireAt = now
             lastReading = clock.elapsedMs().map { (now, $0) }
             rearm(now: now)
@@ -112,6 +113,7 @@ public final class DriftEngine: @unchecked Sendable {
             state.core.updateSettings(newSettings.scheduler)
             state.apply(change, records: records, now: now)
             state.rulesChanged()
+            timer.expectRate(checksPerSecond: newSettings.expectedChecksPerSecond)
             if let newSource {
                 source = newSource
                 state.fleet.pauseStreak = 0

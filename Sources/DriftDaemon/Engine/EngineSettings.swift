@@ -3,6 +3,11 @@ import DriftWebhooks
 
 /// What the engine needs from the config, in its own terms (so reloads swap one value).
 public struct EngineSettings: Sendable {
+    /// Checks per second the machines' intervals make due (refreshes of short-lived reports not counted).
+    public var expectedChecksPerSecond: Double {
+        machines.reduce(0) { $0 + 1000 / Double(max(1, $1.intervalMs)) }
+    }
+
     public struct Machine: Sendable, Hashable {
         public var id: String
         public var name: String?

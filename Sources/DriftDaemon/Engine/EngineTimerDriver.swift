@@ -8,20 +8,58 @@ public protocol EngineTimerDriver: AnyObject, Sendable {
     /// Arms the timer `delayMs` from now (replacing any earlier arming); nil disarms it.
     func schedule(delayMs: Int64?)
     func cancel()
+    /// The rate at which the config makes checks due (per second), so a driver can size its coalescing
+    /// to the fleet. Called on the engine's queue at start and after each reload.
+    func expectRate(checksPerSecond: Double)
 }
 
-/// One `DispatchSourceTimer`. A wake-up in the future is rounded up to a grid of `coalesceMs` on the
-/// monotonic clock, so checks due within one grid step share a wake-up (one timer, one transaction)
-/// instead of costing one each at a low rate; a wake-up due now is never delayed.
+extension EngineTimerDriver {
+    /// A driver that does not coalesce ignores the rate.
+    /// `delayMs` (> 0) after `nowNs`, rounded up to the next multiple of `stepNs` on the monotonic clock.
+    public static func deadlineNs(nowNs: UInt64, delayMs: UInt64, stepNs: UInt64) -> UInt64 {
+        let target = nowNs + delayMs * 1_000_000
+        return (target + stepNs - 1) / stepNs * stepNs
+    }
+
+    public func expectRate(checksPerSecond: Double) {}
+}
+
+/// One `DispatchSourceTimer`. A wake-up in the future is rounded up to a grid on the monotonic clock, so
+/// checks due within one grid step share a wake-up (one timer, one transaction) instead of costing one
+/// each at a low rate; a wake-up due now is never delayed. The step is the time in which about
+/// `checksPerWakeup` checks come due, at most `coalesceMs`: 100 ms for 100,000 machines at 1 h, 4 ms at
+/// 1,000 checks/s, where a 100 ms step would start 100 checks at once and hold transitions behind them.
+/// Engine thread only (all calls come from the engine's queue).
 public final class DispatchTimerDriver: EngineTimerDriver, @unchecked Sendable {
     private var timer: (any DispatchSourceTimer)?
-    private let coalesceNs: UInt64
+    private let maxCoalesceMs: Int
+    private var coalesceNs: UInt64
 
-    /// The default grid: at most this much added to a check's start (the lag target is 250 ms).
+    /// The longest step: at most this much added to a check's start (the lag target is 250 ms).
     public static let defaultCoalesceMs = 100
+    /// Checks a wake-up should find due on average.
+    public static let checksPerWakeup = 4.0
 
     public init(coalesceMs: Int = DispatchTimerDriver.defaultCoalesceMs) {
-        coalesceNs = UInt64(max(1, coalesceMs)) * 1_000_000
+        maxCoalesceMs = max(1, coalesceMs)
+        coalesceNs = UInt64(maxCoalesceMs) * 1_000_000
+    }
+
+    /// The grid step for a fleet that makes `checksPerSecond` checks due: between 1 ms and `maxMs`.
+    public static func stepMs(checksPerSecond: Double, maxMs: Int) -> Int {
+        guard checksPerSecond.isFinite, checksPerSecond > 0 else { return max(1, maxMs) }
+        let ms = (checksPerWakeup * 1000 / checksPerSecond).rounded(.up)
+        return ms >= Double(maxMs) ? max(1, maxMs) : max(1, Int(ms))
+    }
+
+    /// `delayMs` (> 0) after `nowNs`, rounded up to the next multiple of `stepNs` on the monotonic clock.
+    public static func deadlineNs(nowNs: UInt64, delayMs: UInt64, stepNs: UInt64) -> UInt64 {
+        let target = nowNs + delayMs * 1_000_000
+        return (target + stepNs - 1) / stepNs * stepNs
+    }
+
+    public func expectRate(checksPerSecond: Double) {
+        coalesceNs = UInt64(Self.stepMs(checksPerSecond: checksPerSecond, maxMs: maxCoalesceMs)) * 1_000_000
     }
 
     public func start(queue: DispatchQueue, handler: @escaping @Sendable () -> Void) {
@@ -42,9 +80,8 @@ public final class DispatchTimerDriver: EngineTimerDriver, @unchecked Sendable {
             timer.schedule(deadline: .now(), leeway: .milliseconds(1))
             return
         }
-        let target = DispatchTime.now().uptimeNanoseconds + clamped * 1_000_000
-        let rounded = (target + coalesceNs - 1) / coalesceNs * coalesceNs
-        timer.schedule(deadline: DispatchTime(uptimeNanoseconds: rounded), leeway: .milliseconds(1))
+        let deadline = Self.deadlineNs(nowNs: DispatchTime.now().uptimeNanoseconds, delayMs: clamped, stepNs: coalesceNs)
+        timer.schedule(deadline: DispatchTime(uptimeNanoseconds: deadline), leeway: .milliseconds(1))
     }
 
     public func cancel() {

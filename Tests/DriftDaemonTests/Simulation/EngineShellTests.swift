@@ -14,10 +14,14 @@ private final class ManualTimer: EngineTimerDriver, @unchecked Sendable {
     private var queue: DispatchQueue?
     private var handler: (@Sendable () -> Void)?
     private var delay: Int64?
+    private var rates: [Double] = []
     func start(queue: DispatchQueue, handler: @escaping @Sendable () -> Void) {
         lock.withLock { self.queue = queue; self.handler = handler }
     }
     func schedule(delayMs: Int64?) { lock.withLock { delay = delayMs } }
+    func expectRate(checksPerSecond: Double) { lock.withLock { rates.append(checksPerSecond) } }
+    /// The rates the engine announced, in order.
+    var expectedRates: [Double] { lock.withLock { rates } }
     func cancel() { lock.withLock { handler = nil } }
     var armedDelay: Int64? { lock.withLock { delay } }
     /// Runs the timer's handler on the engine queue and waits for it.
@@ -115,6 +119,28 @@ struct EngineShellTests {
         let keys = source.keys.withLock { $0 }
         #expect(keys.count == 6)
         #expect(Set(keys).count == keys.count, "a key was reused after the jump: \(keys)")
+    }
+
+    @Test("the engine tells the timer driver the fleet's check rate at start and after a reload (it sizes the wake-up grid)")
+    func rateAtStartAndReload() async throws {
+        let dir = try TemporaryDirectory("akua-shell")
+        let clock = ManualClock(), timer = ManualTimer(), logs = LogCapture()
+        let engine = try Self.engine(dir, source: InstantSource(clock: clock), clock: clock, timer: timer, logs: logs)
+        try engine.start()
+        defer { Task { await engine.stop(graceMs: 0) } }
+        // One machine every 60 s.
+        #expect(timer.expectedRates.count == 1)
+        #expect(abs((timer.expectedRates.first ?? 0) - 1.0 / 60) < 1e-9)
+        // 1,000 machines every second, plus one every 500 ms: 1,002 checks a second.
+        var machines = (0..<1_000).map { EngineSettings.Machine(id: "mch_\($0)", name: nil, intervalMs: 1_000) }
+        machines.append(.init(id: "mch_fast", name: nil, intervalMs: 500))
+        try engine.reload(
+            settings: EngineSettings(
+                machines: machines, scheduler: SchedulerSettings(catchUpWindowMs: 1_000, requestTimeoutMs: 2_000),
+                trigger: "schedule", subscriptions: []),
+            source: nil)
+        #expect(timer.expectedRates.count == 2)
+        #expect(abs((timer.expectedRates.last ?? 0) - 1_002) < 1e-6)
     }
 
     @Test("a check in flight across a forward wall-clock jump: its result is placed once in the new time, and checking goes on at the rhythm")
