@@ -78,7 +78,7 @@ public final class WebhookDispatcher: Sendable {
     }
 
     /// Runs every endpoint loop until the task is cancelled. The deliveries have an event loop of their
-    /// own: a burst of check responses on the shared loops never holds a transition's webhook back.
+    /// own, so a webhook is not queued behind a burst of check responses on the API client's loops.
     public func run() async {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         await withTaskGroup(of: Void.self) { tasks in

@@ -15,12 +15,6 @@ public protocol EngineTimerDriver: AnyObject, Sendable {
 
 extension EngineTimerDriver {
     /// A driver that does not coalesce ignores the rate.
-    /// `delayMs` (> 0) after `nowNs`, rounded up to the next multiple of `stepNs` on the monotonic clock.
-    public static func deadlineNs(nowNs: UInt64, delayMs: UInt64, stepNs: UInt64) -> UInt64 {
-        let target = nowNs + delayMs * 1_000_000
-        return (target + stepNs - 1) / stepNs * stepNs
-    }
-
     public func expectRate(checksPerSecond: Double) {}
 }
 

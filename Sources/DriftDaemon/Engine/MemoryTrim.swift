@@ -19,8 +19,8 @@ public enum MemoryTrim {
     }
     #endif
 
-    /// The allocator settings of the daemon, each applied unless the operator set its `MALLOC_*_`
-    /// variable (mallopt(3)):
+    /// The allocator settings of the daemon, each applied unless the operator set its environment variable
+    /// (`MALLOC_MMAP_THRESHOLD_`, `MALLOC_ARENA_MAX`; mallopt(3)):
     /// - a fixed mmap threshold of 128 KiB (glibc's initial one): blocks that large never come from the heap,
     ///   so a reload's transient parse is unmapped whole instead of leaving holes (1,000 reloads of 100,000
     ///   machines: +0.4% instead of +5.9%);
