@@ -479,15 +479,16 @@ extension AppDatabase {
         }
     }
 
-    /// When the next deliverable event of `webhook` (a machine's oldest pending one) is due (unix ms), if any.
-    public func nextDeliveryTime(webhook: String) throws -> Int64? {
+    /// When the next deliverable event of `webhook` (a machine's oldest pending one) is due (unix ms), if any;
+    /// only events due later than `after` count (the dispatcher passes `now`: those due already are in flight).
+    public func nextDeliveryTime(webhook: String, after: Int64 = .min) throws -> Int64? {
         try writer.read { db in
             try Int64.fetchOne(db, sql: """
                 SELECT min(d.next_attempt_at) FROM delivery d
-                WHERE d.webhook = ? AND d.status = 'pending'
+                WHERE d.webhook = ? AND d.status = 'pending' AND d.next_attempt_at > ?
                   AND NOT EXISTS (SELECT 1 FROM delivery e WHERE e.webhook = d.webhook AND e.machine_id = d.machine_id
                                   AND e.status = 'pending' AND e.seq < d.seq)
-                """, arguments: [webhook])
+                """, arguments: [webhook, after])
         }
     }
 

@@ -5,8 +5,8 @@ import DriftStore
 public protocol WebhookOutbox: Sendable {
     /// Each machine's oldest pending delivery of `webhook` that is due at `now`, at most `limit`.
     func dueDeliveries(webhook: String, now: Int64, limit: Int) throws -> [DeliveryRecord]
-    /// When the next deliverable event of `webhook` is due (unix ms), if any.
-    func nextDeliveryTime(webhook: String) throws -> Int64?
+    /// When the next deliverable event of `webhook` due later than `after` is due (unix ms), if any.
+    func nextDeliveryTime(webhook: String, after: Int64) throws -> Int64?
     func markDelivered(seq: Int64, attempts: Int, at: Int64) throws
     func scheduleRetry(seq: Int64, attempts: Int, nextAttemptAt: Int64, error: String) throws
     func markFailed(seq: Int64, attempts: Int, at: Int64, error: String) throws

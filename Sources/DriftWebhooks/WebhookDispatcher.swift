@@ -100,62 +100,109 @@ public final class WebhookDispatcher: Sendable {
         try? await client.shutdown()
     }
 
+    /// Keeps up to `concurrency` deliveries of `endpoint` in flight: a new one starts as soon as one ends or
+    /// an event arrives, so an event never waits for the slowest delivery of a batch. A machine's next event
+    /// is not due before its oldest one has ended (`dueDeliveries` returns only each machine's oldest).
     private func deliverLoop(_ endpoint: WebhookEndpoint, signal: WakeSignal, client: HTTPClient) async {
         var endpointLogger = self.logger
         endpointLogger[metadataKey: "webhook"] = "\(endpoint.label)"
         let logger = endpointLogger
         var jitter = SplitMix64(seed: StableHash.fnv1a64(endpoint.id) ^ UInt64(bitPattern: now()))
-        // Consecutive rounds in which the outbox could not be read or an outcome not be written. Such a
-        // round leaves its deliveries due, so the loop backs off (delivery backoff policy) instead of
-        // re-sending at once: at most one attempt per event per backoff step.
+        // Consecutive failures to read the outbox or write an outcome. Such a failure leaves deliveries due,
+        // so the loop drains what is in flight and backs off (delivery backoff policy) instead of re-sending
+        // at once: at most one attempt per event per backoff step.
         var storeFailures = 0
+        // Attempts that ended and are not looked at yet; each one signals `signal` when it ends.
+        let ended = EndedAttempts()
+        var inFlight = Set<Int64>()
 
-        while !Task.isCancelled {
-            let due: [DeliveryRecord]
-            do {
-                due = try outbox.dueDeliveries(webhook: endpoint.id, now: now(), limit: concurrency)
-            } catch {
-                storeFailures += 1
-                await backOff(storeFailures, jitter: &jitter, signal: signal, logger: logger, "cannot read the webhook outbox: \(error)")
-                continue
+        await withDiscardingTaskGroup { group in
+            /// Takes the attempts that ended: reports them, and returns whether one disabled the endpoint and
+            /// the first one whose outcome could not be written. Outcomes all written end a failure streak.
+            func collect() -> (disable: Bool, unrecorded: Attempt?) {
+                var result: (disable: Bool, unrecorded: Attempt?) = (false, nil)
+                let attempts = ended.take()
+                for attempt in attempts {
+                    inFlight.remove(attempt.seq)
+                    onOutcome(endpoint.label, attempt.decision.outcomeLabel)
+                    if attempt.decision == .disableEndpoint { result.disable = true }
+                    if !attempt.recorded, result.unrecorded == nil { result.unrecorded = attempt }
+                }
+                if !attempts.isEmpty, result.unrecorded == nil { storeFailures = 0 }
+                return result
             }
-            if due.isEmpty {
-                let next = (try? outbox.nextDeliveryTime(webhook: endpoint.id)) ?? nil
-                await clock.wait(untilMs: next, signal: signal)
-                continue
+            /// Waits for every delivery in flight to end (cancellation ends them too).
+            func drain() async -> (disable: Bool, unrecorded: Attempt?) {
+                var result = collect()
+                while !inFlight.isEmpty {
+                    await signal.wait(timeoutMs: nil)
+                    let more = collect()
+                    result = (result.disable || more.disable, result.unrecorded ?? more.unrecorded)
+                }
+                return result
             }
-            let units = due.map { _ in Double(jitter.next() >> 11) / Double(1 << 53) }
-            let outcomes: [Attempt]
-            if due.count == 1 {
-                // The usual case at a steady rate: no child task, one hop fewer before the request leaves.
-                outcomes = [await deliver(due[0], to: endpoint, client: client, jitter: units[0], logger: logger)]
-            } else {
-                outcomes = await withTaskGroup(of: Attempt.self, returning: [Attempt].self) { group in
-                    for (index, delivery) in due.enumerated() {
+
+            while !Task.isCancelled {
+                var outcome = collect()
+                if outcome.unrecorded != nil || outcome.disable {
+                    // Nothing new starts; the deliveries still in flight end first.
+                    let rest = await drain()
+                    outcome = (outcome.disable || rest.disable, outcome.unrecorded ?? rest.unrecorded)
+                }
+                if outcome.disable {
+                    disabled.withLock { _ = $0.insert(endpoint.id) }
+                    logger.error(
+                        "webhook \(endpoint.label) answered 410 Gone: endpoint disabled until the next reload",
+                        metadata: ["message_id": "\(JournalMessageID.webhookFailed)", "webhook_url_host": "\(WebhookEndpoint.host(of: endpoint.url))", "webhook_status": "410"])
+                    // Disabled until reload: the dispatcher is replaced on reload, so wait for cancellation.
+                    while !Task.isCancelled { await clock.wait(untilMs: nil, signal: signal) }
+                    return
+                }
+                if let failure = outcome.unrecorded {
+                    storeFailures += 1
+                    await backOff(
+                        storeFailures, jitter: &jitter, signal: signal, logger: logger,
+                        "cannot record the outcome of webhook delivery \(failure.eventID): \(failure.storeError ?? "")")
+                    continue
+                }
+
+                // One instant for both queries: every event due by `current` is started (or the window is full),
+                // so the wait below looks only at later ones.
+                let current = now()
+                if inFlight.count < concurrency {
+                    let due: [DeliveryRecord]
+                    do {
+                        // The rows in flight are still pending, so they come back too: ask for that many more.
+                        due = try outbox.dueDeliveries(webhook: endpoint.id, now: current, limit: concurrency + inFlight.count)
+                    } catch {
+                        _ = await drain()
+                        storeFailures += 1
+                        await backOff(storeFailures, jitter: &jitter, signal: signal, logger: logger, "cannot read the webhook outbox: \(error)")
+                        continue
+                    }
+                    for delivery in due where inFlight.count < concurrency && !inFlight.contains(delivery.seq) {
+                        inFlight.insert(delivery.seq)
+                        let unit = Double(jitter.next() >> 11) / Double(1 << 53)
                         group.addTask {
-                            await self.deliver(delivery, to: endpoint, client: client, jitter: units[index], logger: logger)
+                            let attempt = await self.deliver(delivery, to: endpoint, client: client, jitter: unit, logger: logger)
+                            ended.append(attempt)
+                            signal.signal()
                         }
                     }
-                    return await group.reduce(into: []) { $0.append($1) }
                 }
-            }
-            for outcome in outcomes { onOutcome(endpoint.label, outcome.decision.outcomeLabel) }
-            if outcomes.contains(where: { $0.decision == .disableEndpoint }) {
-                disabled.withLock { _ = $0.insert(endpoint.id) }
-                logger.error(
-                    "webhook \(endpoint.label) answered 410 Gone: endpoint disabled until the next reload",
-                    metadata: ["message_id": "\(JournalMessageID.webhookFailed)", "webhook_url_host": "\(WebhookEndpoint.host(of: endpoint.url))", "webhook_status": "410"])
-                // Disabled until reload: the dispatcher is replaced on reload, so wait for cancellation.
-                while !Task.isCancelled { await clock.wait(untilMs: nil, signal: signal) }
-                return
-            }
-            if let failure = outcomes.first(where: { !$0.recorded }) {
-                storeFailures += 1
-                await backOff(
-                    storeFailures, jitter: &jitter, signal: signal, logger: logger,
-                    "cannot record the outcome of webhook delivery \(failure.eventID): \(failure.storeError ?? "")")
-            } else {
-                storeFailures = 0
+
+                if inFlight.count >= concurrency {
+                    // A free slot comes with the end of a delivery, which signals.
+                    await signal.wait(timeoutMs: nil)
+                } else {
+                    // Every due event is in flight: wait for the next one to come due, a new event, or an end.
+                    let next = (try? outbox.nextDeliveryTime(webhook: endpoint.id, after: current)) ?? nil
+                    if inFlight.isEmpty || next != nil {
+                        await clock.wait(untilMs: next, signal: signal)
+                    } else {
+                        await signal.wait(timeoutMs: nil)
+                    }
+                }
             }
         }
     }
@@ -178,8 +225,16 @@ public final class WebhookDispatcher: Sendable {
         }
     }
 
+    /// Attempts handed from the delivery tasks to their endpoint's loop.
+    final class EndedAttempts: Sendable {
+        private let attempts = Mutex<[Attempt]>([])
+        func append(_ attempt: Attempt) { attempts.withLock { $0.append(attempt) } }
+        func take() -> [Attempt] { attempts.withLock { list in defer { list = [] }; return list } }
+    }
+
     /// What one attempt did: the policy's decision and whether it reached the outbox.
     struct Attempt: Sendable {
+        var seq: Int64
         var eventID: String
         var decision: DeliveryDecision
         var recorded: Bool
@@ -252,9 +307,9 @@ public final class WebhookDispatcher: Sendable {
                 break
             }
         } catch {
-            return Attempt(eventID: delivery.eventID, decision: decision, recorded: false, storeError: "\(error)")
+            return Attempt(seq: delivery.seq, eventID: delivery.eventID, decision: decision, recorded: false, storeError: "\(error)")
         }
-        return Attempt(eventID: delivery.eventID, decision: decision, recorded: true)
+        return Attempt(seq: delivery.seq, eventID: delivery.eventID, decision: decision, recorded: true)
     }
 
     static func describe(_ error: any Error) -> String {

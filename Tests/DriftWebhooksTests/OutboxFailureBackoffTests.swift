@@ -97,7 +97,7 @@ struct OutboxFailureBackoffTests {
 struct UnreadableOutbox: WebhookOutbox {
     struct Unreadable: Error {}
     func dueDeliveries(webhook: String, now: Int64, limit: Int) throws -> [DeliveryRecord] { throw Unreadable() }
-    func nextDeliveryTime(webhook: String) throws -> Int64? { throw Unreadable() }
+    func nextDeliveryTime(webhook: String, after: Int64) throws -> Int64? { throw Unreadable() }
     func markDelivered(seq: Int64, attempts: Int, at: Int64) throws { throw Unreadable() }
     func scheduleRetry(seq: Int64, attempts: Int, nextAttemptAt: Int64, error: String) throws { throw Unreadable() }
     func markFailed(seq: Int64, attempts: Int, at: Int64, error: String) throws { throw Unreadable() }

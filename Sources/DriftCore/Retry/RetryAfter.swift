@@ -59,6 +59,41 @@ enum HTTPDate {
 
     /// Unix seconds of an IMF-fixdate, RFC 850 or asctime date; nil for anything else.
     static func parse(_ text: String) -> Int64? {
+        canonicalFixdate(text) ?? anyForm(text)
+    }
+
+    private static let canonicalDays: [[UInt8]] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"].map { Array($0.utf8) }
+    private static let canonicalMonths: [[UInt8]] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        .map { Array($0.utf8) }
+
+    /// The IMF-fixdate exactly as servers write it ("Sun, 06 Nov 1994 08:49:37 GMT": 29 bytes, this case), read
+    /// in place: every response's `Date` header is parsed (clock skew). Anything else is nil, for `anyForm`.
+    static func canonicalFixdate(_ text: String) -> Int64? {
+        var text = text
+        return text.withUTF8 { b -> Int64? in
+            guard b.count == 29, b[3] == 0x2C, b[4] == 0x20, b[7] == 0x20, b[11] == 0x20, b[16] == 0x20, b[19] == 0x3A,
+                  b[22] == 0x3A, b[25] == 0x20, b[26] == 0x47, b[27] == 0x4D, b[28] == 0x54 else { return nil }
+            func digits(_ start: Int, _ count: Int) -> Int? {
+                var value = 0
+                for index in start..<start + count {
+                    let digit = b[index] &- 0x30
+                    guard digit < 10 else { return nil }
+                    value = value * 10 + Int(digit)
+                }
+                return value
+            }
+            func matches(_ word: [UInt8], at start: Int) -> Bool { word[0] == b[start] && word[1] == b[start + 1] && word[2] == b[start + 2] }
+            guard canonicalDays.contains(where: { matches($0, at: 0) }),
+                  let month = canonicalMonths.firstIndex(where: { matches($0, at: 8) }),
+                  let day = digits(5, 2), let year = digits(12, 4),
+                  let h = digits(17, 2), let m = digits(20, 2), let s = digits(23, 2), h <= 23, m <= 59, s <= 60
+            else { return nil }
+            return make(year: year, month: month + 1, day: day, time: Int64(h * 3600 + m * 60 + s))
+        }
+    }
+
+    /// The three forms, case-insensitive, through tokens.
+    static func anyForm(_ text: String) -> Int64? {
         let tokens = text.split(separator: " ", omittingEmptySubsequences: true).map { String($0).lowercased() }
         // IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT"
         if tokens.count == 6, tokens[0].hasSuffix(","), shortDays.contains(String(tokens[0].dropLast())),

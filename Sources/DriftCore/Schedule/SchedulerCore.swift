@@ -377,11 +377,19 @@ public struct SchedulerCore: Sendable {
     }
 
     /// The earliest due time of any machine not already running.
+    ///
+    /// Every such machine has a live check timer at its due time, so when the heap's first timer is a live
+    /// check timer it is the answer (the usual case: the status line asks each second); otherwise one pass.
     public func earliestDue() -> Int64? {
+        if let top = timers.min, !top.isExpiry, Int(top.slot) < entries.count {
+            let entry = entries[Int(top.slot)]
+            if !entry.removed, !entry.inFlight, !entry.queued, top.generation == entry.checkGeneration, top.at == entry.dueAtMs {
+                return top.at
+            }
+        }
         var earliest: Int64?
-        for (_, slot) in slotByID {
-            let entry = entries[Int(slot)]
-            if !entry.inFlight, !entry.queued { earliest = min(earliest ?? .max, entry.dueAtMs) }
+        for entry in entries where !entry.removed && !entry.inFlight && !entry.queued {
+            earliest = min(earliest ?? .max, entry.dueAtMs)
         }
         return earliest
     }

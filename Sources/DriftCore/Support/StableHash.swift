@@ -12,22 +12,33 @@ public enum StableHash {
         return hash
     }
 
-    /// Lowercase hex of the SHA-256 of `parts` joined by NUL bytes (NUL cannot occur in ids or states).
+    /// Lowercase hex of the SHA-256 of `parts` joined by NUL bytes (NUL cannot occur in ids or states),
+    /// cut to `length` digits. Hashes the strings' own UTF-8 storage and writes the hex in place: event ids
+    /// and keys are made on every check.
     public static func sha256Hex(_ parts: [String], length: Int = 64) -> String {
         var hasher = SHA256()
         for (index, part) in parts.enumerated() {
-            if index > 0 { hasher.update(data: [0]) }
-            hasher.update(data: Array(part.utf8))
+            if index > 0 { withUnsafeBytes(of: UInt8(0)) { hasher.update(bufferPointer: $0) } }
+            var part = part
+            part.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
         }
         let digest = hasher.finalize()
-        var hex = ""
-        hex.reserveCapacity(64)
-        let digits = Array("0123456789abcdef".utf8)
-        for byte in digest {
-            hex.unicodeScalars.append(Unicode.Scalar(digits[Int(byte >> 4)]))
-            hex.unicodeScalars.append(Unicode.Scalar(digits[Int(byte & 0x0F)]))
+        let count = max(0, min(length, 64))
+        return String(unsafeUninitializedCapacity: count) { hex in
+            var written = 0
+            digest.withUnsafeBytes { bytes in
+                func digit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 0x30 + nibble : 0x57 + nibble }
+                for byte in bytes where written < count {
+                    hex[written] = digit(byte >> 4)
+                    written += 1
+                    if written < count {
+                        hex[written] = digit(byte & 0x0F)
+                        written += 1
+                    }
+                }
+            }
+            return written
         }
-        return String(hex.prefix(length))
     }
 }
 

@@ -13,7 +13,7 @@ struct FleetPlan: Sendable {
     var wrkSeconds: Double = 10
     var wrkThreads: [Int] = [1, 2]
     var lagWarmup: Double = 3
-    var lagSeconds: Double = 15
+    var lagSeconds: Double = 30
     /// Checks per second the lag probe offers: 1,000 for `make bench` (the README's targets); the smoke run's
     /// debug client cannot sustain that on two cores, so it measures at a rate it can.
     var lagRate: Int = 1000

@@ -77,7 +77,9 @@ final class ReadOnlyWhenToldOutbox: WebhookOutbox {
     func dueDeliveries(webhook: String, now: Int64, limit: Int) throws -> [DeliveryRecord] {
         try database.dueDeliveries(webhook: webhook, now: now, limit: limit)
     }
-    func nextDeliveryTime(webhook: String) throws -> Int64? { try database.nextDeliveryTime(webhook: webhook) }
+    func nextDeliveryTime(webhook: String, after: Int64) throws -> Int64? {
+        try database.nextDeliveryTime(webhook: webhook, after: after)
+    }
     func markDelivered(seq: Int64, attempts: Int, at: Int64) throws {
         try writer.markDelivered(seq: seq, attempts: attempts, at: at)
     }
