@@ -47,18 +47,28 @@ struct EngineProbeCommand: AsyncParsableCommand {
         var cpuSeconds: Double
     }
 
-    /// Marks the slot each machine is in now as completed (no report, no state): the engine then checks
-    /// every machine at its next slot, which spreads the fleet evenly over the interval from the first second.
+    /// Marks the slot each machine is in now as completed, with an in-sync report good for an hour and its
+    /// state known (a first observation, already journaled): the engine then checks every machine at its next
+    /// slot, which spreads the fleet evenly over the interval from the first second, and a check is a
+    /// transition only when the machine really changed. Without the known state, every machine's first check
+    /// in the window would be a first observation: at 100,000 machines (a 100 s interval) the whole window.
     static func completeCurrentSlots(_ settings: EngineSettings, database: AppDatabase) throws {
         try database.configureMachines(settings.machines.map { ($0.id, $0.name) })
         let now = SystemClock().nowMs()
+        let seconds = now / 1000
         let records = settings.machines.map { machine in
             let phase = SlotMath.phase(machineID: machine.id, intervalMs: machine.intervalMs)
+            let report = DriftReport(
+                id: "drf_probe_\(machine.id)", machineID: machine.id, state: .inSync, etag: "probe",
+                createdAt: seconds, startedAt: seconds, expiresAt: seconds + 3_600)
             return CheckRecord(
-                machineID: machine.id, checkedAt: now,
-                completedSlot: SlotMath.slotStart(containing: now, intervalMs: machine.intervalMs, phaseMs: phase))
+                machineID: machine.id, checkedAt: now, report: report,
+                completedSlot: SlotMath.slotStart(containing: now, intervalMs: machine.intervalMs, phaseMs: phase),
+                transition: Transition(
+                    machineID: machine.id, machineName: machine.name, previous: .unknown, state: .inSync, cause: .report,
+                    report: report, at: now, firstObservation: true))
         }
-        try database.record(records)
+        try database.markJournaled(try database.record(records).map(\.seq))
     }
 
     func run() async throws {
