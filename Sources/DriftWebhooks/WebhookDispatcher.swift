@@ -115,41 +115,43 @@ public final class WebhookDispatcher: Sendable {
         // Attempts that ended and are not looked at yet; each one signals `signal` when it ends.
         let ended = EndedAttempts()
         var inFlight = Set<Int64>()
+        // What ended attempts asked for and the loop has not acted on yet: kept across a drain, so a 410 or
+        // an unwritten outcome seen while draining for another failure is still acted on.
+        var disable = false
+        var unrecorded: Attempt?
 
         await withDiscardingTaskGroup { group in
-            /// Takes the attempts that ended: reports them, and returns whether one disabled the endpoint and
-            /// the first one whose outcome could not be written. Outcomes all written end a failure streak.
-            func collect() -> (disable: Bool, unrecorded: Attempt?) {
-                var result: (disable: Bool, unrecorded: Attempt?) = (false, nil)
+            /// Takes the attempts that ended: reports them and notes a 410 or an unwritten outcome.
+            /// Outcomes all written end a failure streak.
+            func collect() {
                 let attempts = ended.take()
+                var allRecorded = true
                 for attempt in attempts {
                     inFlight.remove(attempt.seq)
                     onOutcome(endpoint.label, attempt.decision.outcomeLabel)
-                    if attempt.decision == .disableEndpoint { result.disable = true }
-                    if !attempt.recorded, result.unrecorded == nil { result.unrecorded = attempt }
+                    if attempt.decision == .disableEndpoint { disable = true }
+                    if !attempt.recorded {
+                        allRecorded = false
+                        if unrecorded == nil { unrecorded = attempt }
+                    }
                 }
-                if !attempts.isEmpty, result.unrecorded == nil { storeFailures = 0 }
-                return result
+                if !attempts.isEmpty, allRecorded { storeFailures = 0 }
             }
-            /// Waits for every delivery in flight to end (cancellation ends them too).
-            func drain() async -> (disable: Bool, unrecorded: Attempt?) {
-                var result = collect()
+            /// Waits for every delivery in flight to end (cancellation ends them too). Ends signal `signal`,
+            /// which is no wait for a time, so it bypasses `clock`.
+            func drain() async {
+                collect()
                 while !inFlight.isEmpty {
                     await signal.wait(timeoutMs: nil)
-                    let more = collect()
-                    result = (result.disable || more.disable, result.unrecorded ?? more.unrecorded)
+                    collect()
                 }
-                return result
             }
 
             while !Task.isCancelled {
-                var outcome = collect()
-                if outcome.unrecorded != nil || outcome.disable {
-                    // Nothing new starts; the deliveries still in flight end first.
-                    let rest = await drain()
-                    outcome = (outcome.disable || rest.disable, outcome.unrecorded ?? rest.unrecorded)
-                }
-                if outcome.disable {
+                collect()
+                // Nothing new starts after a 410 or an unwritten outcome; the deliveries in flight end first.
+                if disable || unrecorded != nil { await drain() }
+                if disable {
                     disabled.withLock { _ = $0.insert(endpoint.id) }
                     logger.error(
                         "webhook \(endpoint.label) answered 410 Gone: endpoint disabled until the next reload",
@@ -158,7 +160,8 @@ public final class WebhookDispatcher: Sendable {
                     while !Task.isCancelled { await clock.wait(untilMs: nil, signal: signal) }
                     return
                 }
-                if let failure = outcome.unrecorded {
+                if let failure = unrecorded {
+                    unrecorded = nil
                     storeFailures += 1
                     await backOff(
                         storeFailures, jitter: &jitter, signal: signal, logger: logger,
@@ -175,7 +178,8 @@ public final class WebhookDispatcher: Sendable {
                         // The rows in flight are still pending, so they come back too: ask for that many more.
                         due = try outbox.dueDeliveries(webhook: endpoint.id, now: current, limit: concurrency + inFlight.count)
                     } catch {
-                        _ = await drain()
+                        // What the drained deliveries asked for is acted on after the pause.
+                        await drain()
                         storeFailures += 1
                         await backOff(storeFailures, jitter: &jitter, signal: signal, logger: logger, "cannot read the webhook outbox: \(error)")
                         continue
@@ -200,6 +204,7 @@ public final class WebhookDispatcher: Sendable {
                     if inFlight.isEmpty || next != nil {
                         await clock.wait(untilMs: next, signal: signal)
                     } else {
+                        // Only an end or a new event can come: no time to wait for.
                         await signal.wait(timeoutMs: nil)
                     }
                 }

@@ -75,11 +75,37 @@ struct DeliveryWindowTests {
         try await eventually(timeout: .seconds(20), "mch_a's second event follows its first") { receiver.arrived("mch_a") == 2 }
         receiver.release("mch_c")
         try await eventually(timeout: .seconds(20), "everything delivered") { try Self.pending(database, endpoint).isEmpty }
-        let order = receiver.order.filter { $0 == "mch_a" }
-        #expect(order.count == 2)
         let aEvents = receiver.bodies("mch_a").map { String(decoding: $0, as: UTF8.self) }
         #expect(aEvents.count == 2 && aEvents[0].contains("drf_mch_a_\(Self.start)") && aEvents[1].contains("drf_mch_a_\(Self.start + 1)"),
                 "mch_a's events arrive in the order they were recorded")
+        task.cancel()
+        await task.value
+        await receiver.shutdown()
+    }
+
+    @Test("a 410 that arrives while the loop drains for an unreadable outbox still disables the endpoint")
+    func goneWhileOutboxUnreadable() async throws {
+        let directory = try TemporaryDirectory("akua-webhooks-window-gone")
+        let receiver = try await HoldingReceiver.start(holding: ["mch_gone"], statuses: ["mch_gone": 410])
+        let endpoint = Self.endpoint(receiver.url)
+        let outbox = try FaultyWhenToldOutbox(path: directory.file("state.sqlite"))
+        try recordTransition(in: outbox.database, webhook: endpoint.id, machineID: "mch_gone", atMs: Self.start)
+        let clock = ManualDispatcherClock(startMs: Self.start + 10)
+        let dispatcher = WebhookDispatcher(
+            endpoints: [endpoint], outbox: outbox, userAgent: "test", logger: LogCapture().logger(), clock: clock)
+        let task = Task { await dispatcher.run() }
+
+        try await eventually(timeout: .seconds(20), "mch_gone's delivery reaches the receiver") { receiver.arrived("mch_gone") == 1 }
+        // The next read fails, so the loop waits for mch_gone's answer (a 410) before it pauses.
+        outbox.refuseReads(true)
+        dispatcher.wake()
+        try await eventually(timeout: .seconds(20), "the loop reads the outbox and fails") { outbox.refusedReads > 0 }
+        receiver.release("mch_gone")
+        try await eventually(timeout: .seconds(20), "the loop pauses after the failed read") { clock.waits.last.map { $0 != nil } ?? false }
+        #expect(!dispatcher.hasDisabledEndpoints, "nothing is decided during the pause")
+        // After the pause the 410 is acted on, although the outbox is still unreadable.
+        clock.advance(to: try #require(clock.waits.last ?? nil))
+        try await eventually(timeout: .seconds(20), "the 410 disables the endpoint") { dispatcher.hasDisabledEndpoints }
         task.cancel()
         await task.value
         await receiver.shutdown()
@@ -94,71 +120,5 @@ struct DeliveryWindowTests {
     /// Machines with a pending delivery of `endpoint`, in outbox order.
     static func pending(_ database: AppDatabase, _ endpoint: WebhookEndpoint) throws -> [String] {
         try database.dueDeliveries(webhook: endpoint.id, now: .max, limit: 100).map(\.machineID)
-    }
-}
-
-/// A loopback receiver that answers 204, except that requests of the `holding` machines wait until
-/// `release(machine)`. It keeps the machine of every request in arrival order.
-final class HoldingReceiver: Sendable {
-    private struct State {
-        var arrivals: [(machine: String, body: [UInt8])] = []
-        var released: Set<String> = []
-        var waiting: [String: [CheckedContinuation<Void, Never>]] = [:]
-    }
-    private final class Shared: Sendable {
-        let state = Mutex(State())
-    }
-    private let server: LoopbackWebhookServer
-    private let shared: Shared
-    var url: String { server.url }
-
-    private init(server: LoopbackWebhookServer, shared: Shared) {
-        self.server = server
-        self.shared = shared
-    }
-
-    static func start(holding: Set<String>) async throws -> HoldingReceiver {
-        let shared = Shared()
-        let server = try await LoopbackWebhookServer.start { request in
-            let text = String(decoding: request.body, as: UTF8.self)
-            let machine = Self.machine(in: text)
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let hold = shared.state.withLock { state -> Bool in
-                    state.arrivals.append((machine, request.body))
-                    guard holding.contains(machine), !state.released.contains(machine) else { return false }
-                    state.waiting[machine, default: []].append(continuation)
-                    return true
-                }
-                if !hold { continuation.resume() }
-            }
-            return .init(status: 204)
-        }
-        return HoldingReceiver(server: server, shared: shared)
-    }
-
-    /// The `mch_…` id in a payload (the test's machines are named `mch_` plus letters).
-    private static func machine(in text: String) -> String {
-        guard let range = text.range(of: "\"mch_") else { return "" }
-        let rest = text[text.index(after: range.lowerBound)...]
-        return String(rest.prefix { $0 != "\"" })
-    }
-
-    /// Lets the held requests of `machine` (and later ones) be answered.
-    func release(_ machine: String) {
-        let waiting = shared.state.withLock { state in
-            state.released.insert(machine)
-            return state.waiting.removeValue(forKey: machine) ?? []
-        }
-        for continuation in waiting { continuation.resume() }
-    }
-
-    func arrived(_ machine: String) -> Int { shared.state.withLock { $0.arrivals.filter { $0.machine == machine }.count } }
-    var total: Int { shared.state.withLock { $0.arrivals.count } }
-    var order: [String] { shared.state.withLock { $0.arrivals.map(\.machine) } }
-    func bodies(_ machine: String) -> [[UInt8]] { shared.state.withLock { $0.arrivals.filter { $0.machine == machine }.map(\.body) } }
-
-    func shutdown() async {
-        for machine in shared.state.withLock({ Array($0.waiting.keys) }) { release(machine) }
-        await server.shutdown()
     }
 }

@@ -22,7 +22,7 @@ struct OutboxFailureBackoffTests {
         let endpoint = WebhookEndpoint(
             url: receiver.url, name: "counting", signer: WebhookSigner(key: Array(repeating: 7, count: 32)),
             events: Set(DriftState.allCases), timeoutMs: 5_000)
-        let outbox = try ReadOnlyWhenToldOutbox(path: directory.file("state.sqlite"))
+        let outbox = try FaultyWhenToldOutbox(path: directory.file("state.sqlite"))
         try recordTransition(in: outbox.database, webhook: endpoint.id, atMs: Self.start)
         outbox.refuseWrites(true)
 

@@ -50,14 +50,18 @@ final class ManualDispatcherClock: DispatcherClock {
     }
 }
 
-/// The real outbox of a SQLite file whose outcome writes can be made to go through a read-only
-/// connection to the same file, as on a read-only or full file system: SQLite itself refuses them.
-final class ReadOnlyWhenToldOutbox: WebhookOutbox {
+/// The real outbox of a SQLite file that fails when told: outcome writes go through a read-only connection
+/// to the same file, as on a read-only or full file system (SQLite itself refuses them), and reads of due
+/// deliveries throw, as for a vanished or corrupt state file.
+final class FaultyWhenToldOutbox: WebhookOutbox {
+    struct Unreadable: Error {}
     let database: AppDatabase
     let readOnly: AppDatabase
     private let refusing = Mutex(false)
+    private let refusingReads = Mutex(false)
     /// Outcome writes refused so far.
     let refusals = Mutex(0)
+    private let readRefusals = Mutex(0)
 
     init(path: String) throws {
         database = try AppDatabase.open(path: path)
@@ -65,6 +69,9 @@ final class ReadOnlyWhenToldOutbox: WebhookOutbox {
     }
 
     func refuseWrites(_ on: Bool) { refusing.withLock { $0 = on } }
+    func refuseReads(_ on: Bool) { refusingReads.withLock { $0 = on } }
+    /// Reads of due deliveries refused so far.
+    var refusedReads: Int { readRefusals.withLock { $0 } }
 
     private var writer: AppDatabase {
         if refusing.withLock({ $0 }) {
@@ -75,7 +82,11 @@ final class ReadOnlyWhenToldOutbox: WebhookOutbox {
     }
 
     func dueDeliveries(webhook: String, now: Int64, limit: Int) throws -> [DeliveryRecord] {
-        try database.dueDeliveries(webhook: webhook, now: now, limit: limit)
+        if refusingReads.withLock({ $0 }) {
+            readRefusals.withLock { $0 += 1 }
+            throw Unreadable()
+        }
+        return try database.dueDeliveries(webhook: webhook, now: now, limit: limit)
     }
     func nextDeliveryTime(webhook: String, after: Int64) throws -> Int64? {
         try database.nextDeliveryTime(webhook: webhook, after: after)
