@@ -78,9 +78,13 @@ struct WebhookFaultTests {
         let dispatcher = RunningDispatcher(endpoints: [endpoint], database: writer.database, policy: Self.policy, logger: logs.logger())
         writer.onRecorded = { [dispatcher] in dispatcher.dispatcher.wake() }
         for _ in 0..<6 { try writer.next(random.pick(Array(Self.machines.prefix(2))), webhooks: [endpoint.id]) }
-        try await Task.sleep(for: .milliseconds(1_500))
+        // Each phase lasts until the receiver has answered in it (not a fixed time: a loaded host may not
+        // have sent the first attempt yet), then a little longer for the retries it causes.
+        try await eventually(timeout: .seconds(15), "a delivery is answered with 500") { receiver.attempts.contains { $0.status == 500 } }
+        try await Task.sleep(for: .milliseconds(1_000))
         receiver.respond(with: 429, headers: ["retry-after": "1"])
-        try await Task.sleep(for: .milliseconds(2_500))
+        try await eventually(timeout: .seconds(15), "a delivery is answered with 429") { receiver.attempts.contains { $0.status == 429 } }
+        try await Task.sleep(for: .milliseconds(1_500))
         receiver.respond(with: 204, headers: [:])
         try await eventually(timeout: .seconds(15), "every event is delivered after the errors") {
             try writer.database.deliveryCounts()["delivered"] == writer.events.count

@@ -29,6 +29,16 @@ extension SchedulerCore {
         return plan.stateKnown && (plan.localExpiresAtMs.map { $0 <= now } ?? false)
     }
 
+    /// How many machines are stale at `now` (`isStale` of every machine), from one pass over the entries:
+    /// `/metrics` asks at every scrape, and a lookup by id per machine hashed the whole fleet's ids.
+    public func staleCount(now: Int64) -> Int {
+        var count = 0
+        for entry in entries where !entry.removed && entry.plan.stateKnown {
+            if let expires = entry.plan.localExpiresAtMs, expires <= now { count += 1 }
+        }
+        return count
+    }
+
     /// The wall clock moved by `deltaMs` relative to elapsed time (measured by the adapter against a
     /// monotonic clock): every local instant (due times, local expiries, refreshes) moves with it, so that
     /// checks keep the rhythm of real time and no report lapses or lingers because of the jump.

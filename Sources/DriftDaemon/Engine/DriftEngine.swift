@@ -343,8 +343,7 @@ public final class DriftEngine: @unchecked Sendable {
     public func metricsFleet(perMachine: Bool) -> (summary: FleetSummary, stale: Int, states: [(id: String, state: DriftState)]?) {
         queue.sync {
             let now = clock.nowMs()
-            var stale = 0
-            for id in state.machines.keys where state.core.isStale(machineID: id, now: now) { stale += 1 }
+            let stale = state.core.staleCount(now: now)
             let states = perMachine ? state.machines.map { (id: $0.key, state: $0.value.state) } : nil
             return (state.summary, stale, states)
         }
