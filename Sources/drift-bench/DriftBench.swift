@@ -6,5 +6,5 @@ struct DriftBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "drift-bench",
         abstract: "Benchmarks of akua-driftd: fleets on loopback, engine lag, micro-benchmarks.",
-        subcommands: [BenchRunCommand.self, MicroCommand.self, EngineProbeCommand.self, ClientProbeCommand.self, MetricsCostCommand.self, ConfigLoadCommand.self, LargeFleetCommand.self])
+        subcommands: [BenchRunCommand.self, MicroCommand.self, EngineProbeCommand.self, ClientProbeCommand.self, HTTPFloorCommand.self, MetricsCostCommand.self, ConfigLoadCommand.self, LargeFleetCommand.self])
 }
