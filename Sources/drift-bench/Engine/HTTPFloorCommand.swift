@@ -168,11 +168,9 @@ struct HTTPFloorCommand: AsyncParsableCommand {
         return saturation("SwiftNIO", rate: Double(ok) / seconds, cpu: cpu, seconds: seconds + 1, errors: errors)
     }
 
-    /// This process's user and system CPU seconds so far.
+    /// This process's user and system CPU seconds so far (every thread: timer, event loops, pool).
     static func cpuSeconds() -> Double {
-        var usage = rusage()
-        getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
-        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        ProcStats.cpuSeconds(pid: getpid()) ?? 0
     }
 }
 
@@ -201,7 +199,7 @@ final class FloorConnection: ChannelInboundHandler, @unchecked Sendable {
     typealias OutboundOut = HTTPClientRequestPart
 
     let target: FloorTarget
-    private(set) var channel: any Channel
+    let channel: any Channel
     // Event loop only.
     private var status = 0
     private var body = ByteBuffer()
@@ -223,8 +221,8 @@ final class FloorConnection: ChannelInboundHandler, @unchecked Sendable {
                 return channel.pipeline.addHTTPClientHandlers().flatMap { channel.pipeline.addHandler(connection) }
             }
             .connect(host: target.host, port: target.port).get()
-        guard let connection = box.withLock({ $0 }) else { throw BenchError("no connection handler") }
-        connection.channel = channel
+        // The initializer made the handler for this channel; it was set before `connect` completed.
+        guard let connection = box.withLock({ $0 }), connection.channel === channel else { throw BenchError("no connection handler") }
         return connection
     }
 
