@@ -70,7 +70,7 @@ public final class DriftEngine: @unchecked Sendable {
             reloadSilences(now: now)
             try journalPending()
             timer.start(queue: queue) { [weak self] in self?.fire() }
-            timer.expectRate(checksPerSecond: state.settings.expectedChecksPerSecond)
+            timer.expectLoad(state.settings.timerLoad)
             lastFireAt = now
             lastReading = clock.elapsedMs().map { (now, $0) }
             rearm(now: now)
@@ -113,7 +113,7 @@ public final class DriftEngine: @unchecked Sendable {
             state.core.updateSettings(newSettings.scheduler)
             state.apply(change, records: records, now: now)
             state.rulesChanged()
-            timer.expectRate(checksPerSecond: newSettings.expectedChecksPerSecond)
+            timer.expectLoad(newSettings.timerLoad)
             if let newSource {
                 source = newSource
                 state.fleet.pauseStreak = 0

@@ -3,9 +3,16 @@ import DriftWebhooks
 
 /// What the engine needs from the config, in its own terms (so reloads swap one value).
 public struct EngineSettings: Sendable {
-    /// Checks per second the machines' intervals make due (refreshes of short-lived reports not counted).
-    public var expectedChecksPerSecond: Double {
-        machines.reduce(0) { $0 + 1000 / Double(max(1, $1.intervalMs)) }
+    /// What these settings ask of the timer (one pass over the machines).
+    public var timerLoad: TimerLoad {
+        var rate = 0.0
+        var shortest: Int64?
+        for machine in machines {
+            let interval = max(1, machine.intervalMs)
+            rate += 1000 / Double(interval)
+            shortest = min(shortest ?? interval, interval)
+        }
+        return TimerLoad(checksPerSecond: rate, shortestIntervalMs: shortest, refreshBeforeMs: scheduler.refreshBeforeMs)
     }
 
     public struct Machine: Sendable, Hashable {

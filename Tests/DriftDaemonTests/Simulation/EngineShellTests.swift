@@ -14,14 +14,14 @@ private final class ManualTimer: EngineTimerDriver, @unchecked Sendable {
     private var queue: DispatchQueue?
     private var handler: (@Sendable () -> Void)?
     private var delay: Int64?
-    private var rates: [Double] = []
+    private var loads: [TimerLoad] = []
     func start(queue: DispatchQueue, handler: @escaping @Sendable () -> Void) {
         lock.withLock { self.queue = queue; self.handler = handler }
     }
     func schedule(delayMs: Int64?) { lock.withLock { delay = delayMs } }
-    func expectRate(checksPerSecond: Double) { lock.withLock { rates.append(checksPerSecond) } }
-    /// The rates the engine announced, in order.
-    var expectedRates: [Double] { lock.withLock { rates } }
+    func expectLoad(_ load: TimerLoad) { lock.withLock { loads.append(load) } }
+    /// The loads the engine announced, in order.
+    var expectedLoads: [TimerLoad] { lock.withLock { loads } }
     func cancel() { lock.withLock { handler = nil } }
     var armedDelay: Int64? { lock.withLock { delay } }
     /// Runs the timer's handler on the engine queue and waits for it.
@@ -121,26 +121,38 @@ struct EngineShellTests {
         #expect(Set(keys).count == keys.count, "a key was reused after the jump: \(keys)")
     }
 
-    @Test("the engine tells the timer driver the fleet's check rate at start and after a reload (it sizes the wake-up grid)")
-    func rateAtStartAndReload() async throws {
+    @Test("the engine tells the timer driver the fleet's load at start and after a reload: rate, shortest interval, refresh lead (they size the wake-up grid)")
+    func loadAtStartAndReload() async throws {
         let dir = try TemporaryDirectory("akua-shell")
         let clock = ManualClock(), timer = ManualTimer(), logs = LogCapture()
         let engine = try Self.engine(dir, source: InstantSource(clock: clock), clock: clock, timer: timer, logs: logs)
         try engine.start()
         defer { Task { await engine.stop(graceMs: 0) } }
-        // One machine every 60 s.
-        #expect(timer.expectedRates.count == 1)
-        #expect(abs((timer.expectedRates.first ?? 0) - 1.0 / 60) < 1e-9)
-        // 1,000 machines every second, plus one every 500 ms: 1,002 checks a second.
+        // One machine every 60 s, the default refresh lead of 1 min.
+        #expect(timer.expectedLoads.count == 1)
+        let first = try #require(timer.expectedLoads.first)
+        #expect(abs(first.checksPerSecond - 1.0 / 60) < 1e-9)
+        #expect(first.shortestIntervalMs == 60_000 && first.refreshBeforeMs == 60_000)
+        // 1,000 machines every second, plus one every 500 ms placed in the middle: 1,002 checks a second.
         var machines = (0..<1_000).map { EngineSettings.Machine(id: "mch_\($0)", name: nil, intervalMs: 1_000) }
-        machines.append(.init(id: "mch_fast", name: nil, intervalMs: 500))
+        machines.insert(.init(id: "mch_fast", name: nil, intervalMs: 500), at: 500)
         try engine.reload(
             settings: EngineSettings(
-                machines: machines, scheduler: SchedulerSettings(catchUpWindowMs: 1_000, requestTimeoutMs: 2_000),
+                machines: machines,
+                scheduler: SchedulerSettings(refreshBeforeMs: 5_000, catchUpWindowMs: 1_000, requestTimeoutMs: 2_000),
                 trigger: "schedule", subscriptions: []),
             source: nil)
-        #expect(timer.expectedRates.count == 2)
-        #expect(abs((timer.expectedRates.last ?? 0) - 1_002) < 1e-6)
+        #expect(timer.expectedLoads.count == 2)
+        let second = try #require(timer.expectedLoads.last)
+        #expect(abs(second.checksPerSecond - 1_002) < 1e-6)
+        #expect(second.shortestIntervalMs == 500 && second.refreshBeforeMs == 5_000)
+        // A reload to no machines: no rate and no interval.
+        try engine.reload(
+            settings: EngineSettings(
+                machines: [], scheduler: SchedulerSettings(catchUpWindowMs: 1_000, requestTimeoutMs: 2_000),
+                trigger: "schedule", subscriptions: []),
+            source: nil)
+        #expect(timer.expectedLoads.last == TimerLoad(checksPerSecond: 0, shortestIntervalMs: nil, refreshBeforeMs: 60_000))
     }
 
     @Test("a check in flight across a forward wall-clock jump: its result is placed once in the new time, and checking goes on at the rhythm")
